@@ -1,0 +1,36 @@
+"""Polygon validation for org-unit boundaries (GeoJSON, WGS84 lon/lat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import Polygon, shape
+from shapely.validation import explain_validity
+
+
+def polygon_from_geojson(value: Any) -> Polygon:
+    if not isinstance(value, dict) or value.get("type") != "Polygon":
+        raise ValueError('The boundary must be a GeoJSON object {"type": "Polygon", "coordinates": [...]}.')
+    try:
+        geom = shape(value)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise ValueError(f"The boundary coordinates are malformed: {exc}.") from None
+    return geom
+
+
+def validate_polygon(value: Any) -> Polygon:
+    geom = polygon_from_geojson(value)
+    if geom.is_empty or geom.area == 0:
+        raise ValueError("The boundary polygon is empty.")
+    if not geom.is_valid:
+        raise ValueError(f"The boundary polygon is invalid: {explain_validity(geom)}.")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValueError("The boundary lies outside longitude -180..180 / latitude -90..90.")
+    return geom
+
+
+def rectangle(west: float, south: float, east: float, north: float) -> dict:
+    """A GeoJSON rectangle, counter-clockwise as RFC 7946 asks."""
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}

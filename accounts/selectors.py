@@ -1,0 +1,71 @@
+"""Permission-aware reads about org units and departments.
+
+A grant at a unit covers its subtree, so "may this user X in unit U" is
+"does the user hold X on U or on any ancestor of U": one query over the
+direct foreign-key guardian table with the ancestor codes from U's path.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from .models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
+
+
+def units_granting(user: User, codename: str) -> list[OrgUnit]:
+    """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        OrgUnit.objects.filter(
+            orgunituserobjectpermission__user=user,
+            orgunituserobjectpermission__permission__codename=codename,
+        ).distinct()
+    )
+
+
+def departments_granting(user: User, codename: str) -> list[Department]:
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Department.objects.filter(
+            departmentuserobjectpermission__user=user,
+            departmentuserobjectpermission__permission__codename=codename,
+        ).distinct()
+    )
+
+
+def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
+    """A Q matching rows whose org-unit path lies inside a unit granting `codename`.
+
+    Returns a Q that matches nothing when the user holds no such grant.
+    """
+    roots = units_granting(user, codename)
+    if not roots:
+        return Q(pk__in=[])
+    q = Q()
+    for unit in roots:
+        q |= Q(**{f"{path_field}__startswith": unit.path})
+    return q
+
+
+def has_unit_permission(user: User, codename: str, unit: OrgUnit) -> bool:
+    """True when the user holds `codename` on `unit` or on any unit above it."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return OrgUnitUserObjectPermission.objects.filter(
+        user=user, permission__codename=codename, content_object__code__in=unit.depth_codes
+    ).exists()
+
+
+def has_department_permission(user: User, codename: str, department: Department) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return DepartmentUserObjectPermission.objects.filter(
+        user=user, permission__codename=codename, content_object=department
+    ).exists()
+
+
+def units_within(unit: OrgUnit, include_self: bool = False):
+    """A unit's subtree (streets, communities, grids …) in one indexed query."""
+    return OrgUnit.objects.within(unit, include_self=include_self)

@@ -1,0 +1,12 @@
+"""Embedded defaults: SQLite, a folder broker, a fixed development key.
+
+Nothing here is safe for production; citygov.settings.prod refuses to start
+without a real SECRET_KEY.
+"""
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+# A development-only key, never used by the production settings.
+SECRET_KEY = env_str("SECRET_KEY", "citygov-dev-only-not-a-secret")

@@ -1,0 +1,109 @@
+"""Typed readers for settings that come from the environment.
+
+Each reader fails fast with an ImproperlyConfigured message that names the
+variable and says what a good value looks like, so a misconfigured
+deployment stops at start instead of at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("CITYGOV_VAR_DIR", BASE_DIR / "var"))
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_env(default_sqlite: Path) -> dict:
+    """Parse DATABASE_URL, defaulting to an SQLite file under var/."""
+    url = env_str("DATABASE_URL")
+    if url is None:
+        default_sqlite.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{default_sqlite}"
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL has scheme {scheme!r}; citygov supports PostgreSQL "
+            "(postgres://USER:PASSWORD@HOST:PORT/NAME) and SQLite (sqlite:////absolute/path.sqlite3)."
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed ({exc}).") from None
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL names no database: add /NAME at the end, e.g. postgres://postgres@127.0.0.1:5432/citygov."
+        )
+    if config["ENGINE"].endswith("sqlite3"):
+        # Several processes (web, worker, beat) share the file in the embedded
+        # setup: wait for a lock instead of failing with "database is locked".
+        config.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    return config
+
+
+def broker_from_env(folder: Path) -> tuple[str, dict, str | None]:
+    """Choose the Celery broker: CELERY_BROKER_URL, else REDIS_URL, else a folder.
+
+    The filesystem transport needs no server, which is what the embedded
+    default promises; producers and consumers share one folder.
+    """
+    broker = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL")
+    if broker:
+        scheme = urlsplit(broker).scheme
+        if scheme not in {"redis", "rediss", "amqp", "pyamqp", "filesystem"}:
+            raise ImproperlyConfigured(f"Broker URL scheme {scheme!r} is not supported; use redis://HOST:6379/0.")
+        return broker, {}, env_str("CELERY_RESULT_BACKEND") or (broker if scheme.startswith("redis") else None)
+    queue = folder / "queue"
+    processed = folder / "processed"
+    for path in (queue, processed):
+        path.mkdir(parents=True, exist_ok=True)
+    options = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "store_processed": False,
+    }
+    results = folder / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    return "filesystem://", options, env_str("CELERY_RESULT_BACKEND") or f"file://{results}"

@@ -1,0 +1,14 @@
+"""Test settings: the embedded defaults, plus what makes tests fast and isolated."""
+
+import tempfile
+
+from .dev import *  # noqa: F403
+from .env import VAR_DIR, broker_from_env, env_str
+
+# Hashing cost is not what the tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="citygov-test-media-")
+# A folder broker of its own, so a running development worker never takes a test's task.
+if not env_str("REDIS_URL") and not env_str("CELERY_BROKER_URL"):
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = broker_from_env(VAR_DIR / "test-broker")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

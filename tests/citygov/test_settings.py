@@ -1,0 +1,80 @@
+"""Misconfiguration stops the process at start with a message saying what to fix."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from citygov.settings.env import broker_from_env, database_from_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "REDIS_URL"}}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_default_database_is_an_sqlite_file_under_var(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = database_from_env(tmp_path / "var" / "db.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "var" / "db.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [("mysql://root@localhost/db", "scheme 'mysql'"), ("postgres://postgres@127.0.0.1:5432", "names no database")],
+)
+def test_bad_database_url_is_refused_with_a_hint(monkeypatch, tmp_path, url, hint):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ImproperlyConfigured, match=hint):
+        database_from_env(tmp_path / "x.sqlite3")
+
+
+def test_default_broker_needs_no_server(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    url, options, backend = broker_from_env(tmp_path)
+    assert url == "filesystem://"
+    assert Path(options["data_folder_in"]).is_dir()
+    assert backend.startswith("file://")
+
+
+def test_redis_url_becomes_broker_and_result_backend(monkeypatch, tmp_path):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    url, options, backend = broker_from_env(tmp_path)
+    assert (url, options, backend) == ("redis://127.0.0.1:6379/3", {}, "redis://127.0.0.1:6379/3")
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    result = run_manage("check", DJANGO_SETTINGS_MODULE="citygov.settings.prod", ALLOWED_HOSTS="city.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="citygov.settings.prod",
+        ALLOWED_HOSTS="city.example",
+        SECRET_KEY="k" * 20 + "-production-test-key-with-enough-entropy-0123456789",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_unreachable_database_stops_preflight_with_what_to_fix():
+    result = run_manage("preflight", "--skip-broker", DATABASE_URL="postgres://postgres@127.0.0.1:1/citygov")
+    assert result.returncode != 0
+    assert "Cannot connect to the database (PostgreSQL postgres@127.0.0.1:1/citygov)" in result.stderr
+    assert "Fix DATABASE_URL" in result.stderr
