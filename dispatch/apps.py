@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = _("Dispatch, routing and time limits")
+
+    def ready(self) -> None:
+        from . import notifications  # noqa: F401 - registers the outbox handlers

@@ -136,7 +136,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The static beat schedule. Periodic work is an idempotent scan, so a missed
 # or doubled tick is harmless.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Catches outbox messages whose after-commit kick was lost (broker down, worker killed).
+    "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": 60.0},
+}
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -158,3 +161,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# Photos: judged by content, re-encoded; these limits refuse the rest with a message.
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
+PHOTO_MAX_PER_ACTION = 9
+# Above the photo limit so a too-large photo reaches our message, not Django's 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# Likely duplicates at intake: same category, this close, this recent.
+DUPLICATE_RADIUS_METERS = env_int("DUPLICATE_RADIUS_METERS", 150)
+DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 72)

@@ -1,0 +1,83 @@
+"""Write side effects into the outbox; deliver them after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# topic → handlers; each handler must be idempotent for one message (it may run again after a crash).
+Handler = Callable[[OutboxMessage], None]
+_HANDLERS: dict[str, list[Handler]] = {}
+MAX_ATTEMPTS = 8
+
+
+def handles(*topics: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        for topic in topics:
+            _HANDLERS.setdefault(topic, []).append(func)
+        return func
+
+    return register
+
+
+def outbox_put(topic: str, *, event=None, payload: dict | None = None) -> OutboxMessage:
+    """Record a side effect in the current transaction and wake the worker once it commits."""
+    message = OutboxMessage.objects.create(topic=topic, event=event, payload=payload or {})
+    transaction.on_commit(_kick, robust=True)
+    return message
+
+
+def _kick() -> None:
+    from .tasks import deliver_outbox
+
+    try:
+        deliver_outbox.delay()
+    except Exception:  # broker down: the periodic drain delivers it later
+        log.warning("outbox: broker unreachable, message left for the periodic drain", exc_info=True)
+
+
+def deliver_pending(limit: int = 500) -> int:
+    """Deliver pending messages; returns how many were processed.
+
+    Each message is claimed with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL),
+    so two workers draining at once never handle one message twice.
+    """
+    done = 0
+    now = timezone.now()
+    while done < limit:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.filter(processed_at__isnull=True)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if message is None:
+                return done
+            try:
+                with transaction.atomic():
+                    for handler in _HANDLERS.get(message.topic, []):
+                        handler(message)
+            except Exception as exc:
+                message.attempts += 1
+                message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.processed_at = timezone.now()
+                else:
+                    message.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
+                log.exception("outbox: handling %s failed", message)
+            else:
+                message.processed_at = timezone.now()
+            message.save(update_fields=["attempts", "last_error", "processed_at", "next_attempt_at"])
+            done += 1
+    return done

@@ -1,0 +1,179 @@
+"""The skeleton every lifecycle operation follows.
+
+lock the row → check who may → run the transition → write history →
+queue side effects, all inside one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from dispatch.outbox import outbox_put
+
+from .. import history
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import Attachment, Event, EventRecord, State
+from ..permissions import Acting
+from ..photos import ProcessedPhoto
+
+REASON_MAX = 2000
+
+
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({field: _("A reason is required.")})
+    if len(reason) > REASON_MAX:
+        raise InvalidInput({field: _("At most %(n)d characters.") % {"n": REASON_MAX}})
+    return reason
+
+
+def optional_text(text: str | None, field: str, limit: int = REASON_MAX) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise InvalidInput({field: _("At most %(n)d characters.") % {"n": limit}})
+    return text
+
+
+@contextlib.contextmanager
+def locked_event(event_id: int, expected_version: int | None = None) -> Iterator[Event]:
+    """Open a transaction holding the event's row lock; a stale version is a conflict.
+
+    The second of two concurrent operators waits here for the first to
+    commit, then finds the event changed and gets Conflict.
+    """
+    with transaction.atomic():
+        try:
+            event = Event.objects.select_for_update().get(pk=event_id)
+        except (Event.DoesNotExist, ValueError, TypeError):
+            raise NotFound(_("No such event.")) from None
+        if expected_version is not None and event.version != expected_version:
+            raise Conflict(
+                _("Someone else changed event %(code)s while you were working on it; reload and try again.")
+                % {"code": event.code},
+                code="stale_version",
+            )
+        try:
+            yield event
+        except ConcurrentTransition:
+            raise Conflict(
+                _("Event %(code)s changed at the same moment; reload and try again.") % {"code": event.code}
+            ) from None
+        except IntegrityError as exc:
+            if "eventrecord" in str(exc).lower() or "seq" in str(exc).lower():
+                raise Conflict(
+                    _("Event %(code)s changed at the same moment; reload and try again.") % {"code": event.code}
+                ) from None
+            raise
+
+
+def run_transition(event: Event, method: Callable[[], None], what: str) -> str:
+    """Run an FSM transition; a transition the current state does not allow is a conflict."""
+    before = event.state
+    try:
+        method()
+    except TransitionNotAllowed:
+        raise Conflict(
+            _("Cannot %(what)s event %(code)s while it is %(state)s.")
+            % {"what": what, "code": event.code, "state": State(before).label},
+            code="invalid_transition",
+        ) from None
+    return before
+
+
+@contextlib.contextmanager
+def written_files() -> Iterator[list[str]]:
+    """Collect names of files stored in a transaction; delete them if it fails.
+
+    Wrap it around the transaction, so a rollback leaves no orphan photo.
+    """
+    names: list[str] = []
+    try:
+        yield names
+    except BaseException:
+        for name in names:
+            default_storage.delete(name)
+        raise
+
+
+def save_photos(
+    event: Event, photos: Sequence[ProcessedPhoto], kind: str, acting: Acting, now, written: list[str]
+) -> list[Attachment]:
+    """Store already-validated photos under their generated names."""
+    saved: list[Attachment] = []
+    for photo in photos:
+        attachment = Attachment(
+            event=event,
+            kind=kind,
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            size=photo.size,
+            sha256=photo.sha256,
+            uploaded_by=acting.user,
+            created_at=now,
+        )
+        attachment.file.save(photo.content.name, photo.content, save=False)
+        written.append(attachment.file.name)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def record(
+    event: Event,
+    acting: Acting,
+    action: str,
+    *,
+    from_state: str,
+    reason: str = "",
+    data: dict | None = None,
+    at=None,
+) -> EventRecord:
+    return history.append(
+        event,
+        action=action,
+        actor=acting.user,
+        actor_role=acting.role,
+        actor_unit=acting.unit,
+        actor_department=acting.department,
+        from_state=from_state,
+        to_state=event.state,
+        reason=reason,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def commit(
+    event: Event,
+    acting: Acting,
+    action: str,
+    *,
+    from_state: str,
+    reason: str = "",
+    data: dict | None = None,
+    topic: str | None = None,
+    at=None,
+) -> EventRecord:
+    """Save the event (version + 1), append its history record and queue the side effect."""
+    event.version += 1
+    event.save()
+    rec = record(event, acting, action, from_state=from_state, reason=reason, data=data, at=at)
+    outbox_put(
+        topic or f"event.{action}",
+        event=event,
+        payload={"event": event.pk, "code": event.code, "action": action, "record": rec.seq, "state": event.state},
+    )
+    return rec
+
+
+def photo_data(attachments: Sequence[Attachment]) -> list[dict]:
+    return [{"id": a.pk, "sha256": a.sha256, "kind": a.kind} for a in attachments]
