@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -14,7 +16,7 @@ def test_each_record_links_to_its_predecessor():
     event = closed_event()
     records = list(event.records.order_by("seq"))
     assert records[0].prev_hash == GENESIS
-    for before, after in zip(records, records[1:], strict=False):
+    for before, after in itertools.pairwise(records):
         assert after.prev_hash == before.hash
     assert len({r.hash for r in records}) == len(records)
 

@@ -17,7 +17,6 @@ from tests.factories import (
     handled_event,
     png,
     user,
-    verified_event,
 )
 
 pytestmark = pytest.mark.django_db
