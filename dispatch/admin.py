@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, OutboxMessage
+from .forms import SimulationForm
+from .models import Notification, OutboxMessage, RoutingRule, RoutingSuggestion
+from .routing import simulate
 
 
 @admin.register(OutboxMessage)
@@ -20,6 +26,87 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "text", "event__code")
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "priority",
+        "name",
+        "category",
+        "region",
+        "target_kind",
+        "department_type",
+        "department",
+        "mode",
+        "is_active",
+    )
+    list_display_links = ("name",)
+    list_filter = ("is_active", "mode", "target_kind", "day_type", "department_type")
+    search_fields = ("name", "category__name", "category__code", "keywords")
+    autocomplete_fields = ["region", "department"]
+    filter_horizontal = ["co_handler_types"]
+    list_select_related = ("category", "region", "department_type", "department")
+    fieldsets = (
+        (None, {"fields": ("name", "priority", "mode", "is_active")}),
+        (
+            _("When"),
+            {
+                "fields": (
+                    "category",
+                    "region",
+                    "urgencies",
+                    "sources",
+                    ("time_from", "time_to"),
+                    "day_type",
+                    "keywords",
+                )
+            },
+        ),
+        (_("Who"), {"fields": ("target_kind", "department_type", "highest_tier", "department", "co_handler_types")}),
+    )
+    change_list_template = "admin/dispatch/routingrule/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("simulate/", self.admin_site.admin_view(self.simulate_view), name="dispatch_routingrule_simulate"),
+            *super().get_urls(),
+        ]
+
+    def simulate_view(self, request):
+        form = SimulationForm(request.GET or None)
+        decision = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                decision = simulate(
+                    category=data["category"],
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
+                    urgency=data["urgency"],
+                    source=data["source"],
+                    at=data["at"],
+                    text=data["text"],
+                )
+            except ValidationError as exc:
+                form.add_error("latitude", exc.message_dict.get("location", exc.messages))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "decision": decision,
+        }
+        return TemplateResponse(request, "admin/dispatch/routingrule/simulate.html", context)
+
+
+@admin.register(RoutingSuggestion)
+class RoutingSuggestionAdmin(admin.ModelAdmin):
+    list_display = ("event", "department", "rule", "created_at")
+    search_fields = ("event__code",)
+    readonly_fields = ("event", "rule", "department", "co_departments", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -119,6 +119,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "citygov.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "citygov API",

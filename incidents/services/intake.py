@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.grid_index import locate_grid
 from accounts.models import OrgUnit, Tier, User
 from dispatch.outbox import outbox_put
+from dispatch.routing import route_new_event
 
 from ..duplicates import Duplicate, likely_duplicates
 from ..errors import InvalidInput, NotPermitted
@@ -194,5 +195,7 @@ def event_file(
             )
         else:
             outbox_put("event.file", event=event, payload={"event": event.pk, "code": event.code, "action": "file"})
+            route_new_event(event)
+            event.refresh_from_db()
     duplicates = likely_duplicates(category=found_category, latitude=lat, longitude=lon, at=now, exclude_id=event.pk)
     return FiledEvent(event=event, duplicates=duplicates)

@@ -240,4 +240,5 @@ def test_random_operation_sequences_keep_the_lifecycle_sound():
     machine().runTest()
     # The run must have reached deep into the loop, or it proved little.
     seen = set(EventRecord.objects.values_list("action", flat=True))
-    assert {"dispatch", "accept", "submit_result", "verify_pass", "close", "return", "escalate", "urge"} <= seen, " ".join(sorted(seen))
+    wanted = {"dispatch", "accept", "submit_result", "verify_pass", "close", "return", "escalate", "urge"}
+    assert wanted <= seen, " ".join(sorted(seen))

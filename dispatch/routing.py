@@ -1,0 +1,313 @@
+"""Routing: which department gets an event, and why every other rule lost.
+
+`simulate()` answers "who would get this?" without filing anything; intake
+calls the same code through `route_new_event()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Department, OrgUnit, Tier
+from incidents.models import Category, Event, Source, Urgency
+
+from .models import DayType, RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
+from .workcalendar import is_working_day
+
+
+@dataclass
+class Situation:
+    """What routing looks at: the event, or a hypothetical one."""
+
+    category: Category
+    grid: OrgUnit
+    urgency: int
+    source: str
+    at: datetime
+    text: str = ""
+
+
+@dataclass
+class Candidate:
+    rule: RoutingRule
+    matched: bool
+    reason: str = ""
+    department: Department | None = None
+    co_departments: list[Department] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    situation: Situation
+    winner: Candidate | None
+    candidates: list[Candidate]
+
+    @property
+    def department(self) -> Department | None:
+        return self.winner.department if self.winner else None
+
+    @property
+    def co_departments(self) -> list[Department]:
+        return self.winner.co_departments if self.winner else []
+
+
+def _in_window(moment: time, start: time | None, end: time | None) -> bool:
+    if start is None and end is None:
+        return True
+    start = start or time.min
+    end = end or time.max
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end  # wraps midnight
+
+
+def _keywords(rule: RoutingRule) -> list[str]:
+    return [w for w in rule.keywords.replace(",", " ").replace("，", " ").split() if w]
+
+
+def _mismatch(rule: RoutingRule, s: Situation) -> str | None:
+    """Why the rule does not match the situation, or None when it does."""
+    if rule.category_id and rule.category_id not in (s.category.pk, s.category.parent_id):
+        return _("category %(cat)s is not %(rule)s") % {"cat": s.category.name, "rule": rule.category.name}
+    if rule.region_id and not s.grid.path.startswith(rule.region.path):
+        return _("the place is outside %(region)s") % {"region": rule.region.name}
+    if rule.urgencies and s.urgency not in rule.urgencies:
+        return _("urgency %(u)s is not one of %(list)s") % {
+            "u": Urgency(s.urgency).label,
+            "list": ", ".join(str(Urgency(u).label) for u in rule.urgencies),
+        }
+    if rule.sources and s.source not in rule.sources:
+        return _("source %(s)s is not one of %(list)s") % {"s": Source(s.source).label, "list": ", ".join(rule.sources)}
+    local = timezone.localtime(s.at)
+    if not _in_window(local.time(), rule.time_from, rule.time_to):
+        return _("%(t)s is outside %(a)s–%(b)s") % {
+            "t": local.strftime("%H:%M"),
+            "a": rule.time_from.strftime("%H:%M") if rule.time_from else "00:00",
+            "b": rule.time_to.strftime("%H:%M") if rule.time_to else "24:00",
+        }
+    if rule.day_type != DayType.ANY:
+        working = is_working_day(local.date(), s.grid)
+        if working != (rule.day_type == DayType.WORKING):
+            return _("%(d)s is not one of the rule's %(type)s") % {
+                "d": local.date().isoformat(),
+                "type": DayType(rule.day_type).label,
+            }
+    words = _keywords(rule)
+    if words and not any(w.lower() in s.text.lower() for w in words):
+        return _("none of the keywords %(w)s appear") % {"w": " ".join(words)}
+    return None
+
+
+def _nearest(type_id: int, grid: OrgUnit, highest_tier: int) -> Department | None:
+    """The department of this type in the nearest unit enclosing the grid, at `highest_tier` or above."""
+    codes = grid.depth_codes[:highest_tier]
+    return (
+        Department.objects.filter(type_id=type_id, is_active=True, org_unit__code__in=codes)
+        .select_related("org_unit", "type")
+        .order_by("-org_unit__tier")
+        .first()
+    )
+
+
+def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None, list[Department], str]:
+    if rule.target_kind == TargetKind.NAMED:
+        lead = rule.department if rule.department and rule.department.is_active else None
+        if lead is None:
+            return None, [], _("its named department is missing or inactive")
+        start_tier = lead.org_unit.tier
+    else:
+        lead = _nearest(rule.department_type_id, grid, rule.highest_tier)
+        if lead is None:
+            return (
+                None,
+                [],
+                _("no %(type)s department at %(tier)s level or above serves this place")
+                % {
+                    "type": rule.department_type.name,
+                    "tier": Tier(rule.highest_tier).label,
+                },
+            )
+        start_tier = rule.highest_tier
+    co = []
+    for co_type in rule.co_handler_types.all():
+        found = _nearest(co_type.pk, grid, start_tier)
+        if found and found != lead:
+            co.append(found)
+    return lead, co, ""
+
+
+def decide(situation: Situation) -> Decision:
+    """Evaluate every active rule in priority order; the first that matches and resolves a department wins."""
+    rules = (
+        RoutingRule.objects.filter(is_active=True)
+        .select_related("category", "region", "department__org_unit", "department_type")
+        .prefetch_related("co_handler_types")
+        .order_by("priority", "id")
+    )
+    candidates: list[Candidate] = []
+    winner: Candidate | None = None
+    for rule in rules:
+        why = _mismatch(rule, situation)
+        if why:
+            candidates.append(Candidate(rule, matched=False, reason=why))
+            continue
+        if winner is not None:
+            candidates.append(
+                Candidate(rule, matched=True, reason=_("rule %(w)s comes first") % {"w": winner.rule.name})
+            )
+            continue
+        lead, co, why = resolve_target(rule, situation.grid)
+        if lead is None:
+            candidates.append(Candidate(rule, matched=True, reason=why))
+            continue
+        winner = Candidate(rule, matched=True, department=lead, co_departments=co)
+        candidates.append(winner)
+    return Decision(situation, winner, candidates)
+
+
+def simulate(
+    *,
+    category: Category,
+    latitude: float,
+    longitude: float,
+    urgency: int | None = None,
+    source: str = Source.GRID_WORKER,
+    at: datetime | None = None,
+    text: str = "",
+) -> Decision:
+    """ "Who would get this?" — the same decision intake makes, without filing anything."""
+    from accounts.grid_index import locate_grid
+
+    grid = locate_grid(latitude, longitude)
+    if grid is None:
+        raise ValidationError({"location": _("The point lies outside every grid of the city.")})
+    return decide(
+        Situation(
+            category=category,
+            grid=grid,
+            urgency=urgency or category.default_urgency,
+            source=source,
+            at=at or timezone.now(),
+            text=text,
+        )
+    )
+
+
+def situation_of(event: Event) -> Situation:
+    return Situation(
+        category=event.category,
+        grid=event.grid,
+        urgency=event.urgency,
+        source=event.source,
+        at=event.reported_at,
+        text=f"{event.title} {event.description}",
+    )
+
+
+def route_new_event(event: Event) -> Decision:
+    """Run the rules on a freshly filed event (inside its transaction).
+
+    auto → dispatched at once by the system; suggest → a suggestion for the
+    operator; no match → it waits for the operators that own it.
+    """
+    from incidents.permissions import SYSTEM
+    from incidents.services import event_dispatch
+
+    decision = decide(situation_of(event))
+    if decision.winner is None:
+        return decision
+    rule = decision.winner.rule
+    if rule.mode == RoutingMode.AUTO:
+        event_dispatch(
+            actor=None,
+            acting=SYSTEM,
+            event_id=event.pk,
+            department=decision.department,
+            co_departments=decision.co_departments,
+            note=_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name},
+        )
+    else:
+        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=decision.department)
+        suggestion.co_departments.set(decision.co_departments)
+    return decision
+
+
+# --- rule validation: refuse ties when saved
+
+
+def _category_overlap(a: RoutingRule, b: RoutingRule) -> bool:
+    if not a.category_id or not b.category_id:
+        return True
+    ca, cb = a.category, b.category
+    return ca.pk == cb.pk or ca.parent_id == cb.pk or cb.parent_id == ca.pk
+
+
+def _region_overlap(a: RoutingRule, b: RoutingRule) -> bool:
+    if not a.region_id or not b.region_id:
+        return True
+    return a.region.path.startswith(b.region.path) or b.region.path.startswith(a.region.path)
+
+
+def _list_overlap(x: list, y: list) -> bool:
+    return not x or not y or bool(set(x) & set(y))
+
+
+def _minutes(start: time | None, end: time | None) -> set[int]:
+    # Time windows as sets of minutes of the day: exact, and 1,440 elements is nothing.
+    out = set()
+    for m in range(24 * 60):
+        if _in_window(time(m // 60, m % 60), start, end):
+            out.add(m)
+    return out
+
+
+def could_tie(a: RoutingRule, b: RoutingRule) -> bool:
+    """True when some event could match both rules (keywords never rule that out)."""
+    return (
+        a.priority == b.priority
+        and _category_overlap(a, b)
+        and _region_overlap(a, b)
+        and _list_overlap(a.urgencies, b.urgencies)
+        and _list_overlap(a.sources, b.sources)
+        and (a.day_type == DayType.ANY or b.day_type == DayType.ANY or a.day_type == b.day_type)
+        and bool(_minutes(a.time_from, a.time_to) & _minutes(b.time_from, b.time_to))
+    )
+
+
+def validate_rule(rule: RoutingRule) -> None:
+    errors: dict[str, str] = {}
+    if rule.target_kind == TargetKind.RELATIVE and not rule.department_type_id:
+        errors["department_type"] = _("A relative target needs a department type.")
+    if rule.target_kind == TargetKind.NAMED and not rule.department_id:
+        errors["department"] = _("Name the department.")
+    bad_u = [u for u in rule.urgencies or [] if u not in Urgency.values]
+    if bad_u or not isinstance(rule.urgencies, list):
+        errors["urgencies"] = _("Urgencies are a list of %(v)s.") % {"v": Urgency.values}
+    bad_s = [s for s in rule.sources or [] if s not in Source.values]
+    if bad_s or not isinstance(rule.sources, list):
+        errors["sources"] = _("Sources are a list of %(v)s.") % {"v": ", ".join(Source.values)}
+    if rule.time_from and rule.time_to and rule.time_from == rule.time_to:
+        errors["time_to"] = _("An empty time window never matches.")
+    if errors:
+        raise ValidationError(errors)
+    if not rule.is_active:
+        return
+    others = RoutingRule.objects.filter(is_active=True, priority=rule.priority).select_related("category", "region")
+    if rule.pk:
+        others = others.exclude(pk=rule.pk)
+    for other in others:
+        if could_tie(rule, other):
+            raise ValidationError(
+                {
+                    "priority": _(
+                        "Rule “%(other)s” (id %(id)s) has the same priority and could match the same events; "
+                        "give one of them another priority or make their conditions exclusive."
+                    )
+                    % {"other": other.name, "id": other.pk}
+                }
+            )
