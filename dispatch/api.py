@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,9 +52,40 @@ def decision_json(decision: Decision) -> dict:
     }
 
 
+class CandidateOutput(serializers.Serializer):
+    rule = serializers.IntegerField()
+    name = serializers.CharField()
+    priority = serializers.IntegerField()
+    matched = serializers.BooleanField()
+    wins = serializers.BooleanField()
+    lost_because = serializers.CharField(allow_null=True)
+
+
+class DepartmentOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    org_unit = serializers.CharField()
+
+
+class RuleOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mode = serializers.CharField()
+
+
+class SimulationOutput(serializers.Serializer):
+    grid = serializers.CharField()
+    rule = RuleOutput(allow_null=True)
+    department = DepartmentOutput(allow_null=True)
+    co_departments = DepartmentOutput(many=True)
+    candidates = CandidateOutput(many=True)
+
+
 class RoutingSimulationView(APIView):
     """Who would get this event? Takes category, location, urgency, source and time; files nothing."""
 
+    @extend_schema(request=SimulationInput, responses={200: SimulationOutput}, tags=["routing"])
     def post(self, request):
         data = SimulationInput(data=request.data)
         data.is_valid(raise_exception=True)
