@@ -5,7 +5,15 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from .forms import SimulationForm
-from .models import Notification, OutboxMessage, RoutingRule, RoutingSuggestion
+from .models import (
+    DeliveryStatus,
+    DepartmentEndpoint,
+    Notification,
+    OutboxMessage,
+    RoutingRule,
+    RoutingSuggestion,
+    WebhookDelivery,
+)
 from .routing import simulate
 
 
@@ -110,3 +118,60 @@ class RoutingSuggestionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ("message", "status", "attempts", "last_status_code", "next_attempt_at", "delivered_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DepartmentEndpoint)
+class DepartmentEndpointAdmin(admin.ModelAdmin):
+    list_display = ("department", "url", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("department__name", "department__code", "url")
+    autocomplete_fields = ["department"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every attempt's outcome, per department system."""
+
+    list_display = (
+        "id",
+        "endpoint",
+        "topic",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("status", ("endpoint__department", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("message__event__code", "endpoint__department__name", "last_error")
+    list_select_related = ("endpoint__department", "message")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.display(description=_("topic"))
+    def topic(self, obj):
+        return obj.message.topic
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Retry now"))
+    def retry_now(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.exclude(status=DeliveryStatus.DELIVERED).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, _("%(n)d deliveries will be retried.") % {"n": count})

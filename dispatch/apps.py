@@ -7,4 +7,4 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch, routing and time limits")
 
     def ready(self) -> None:
-        from . import notifications  # noqa: F401 - registers the outbox handlers
+        from . import notifications, webhooks  # noqa: F401 - register the outbox handlers

@@ -6,3 +6,10 @@ from .outbox import deliver_pending
 @shared_task(name="dispatch.deliver_outbox", ignore_result=True)
 def deliver_outbox() -> int:
     return deliver_pending()
+
+
+@shared_task(name="dispatch.deliver_webhooks", ignore_result=True)
+def deliver_webhooks() -> int:
+    from .webhooks import deliver_due
+
+    return deliver_due()

@@ -290,7 +290,21 @@ class ApprovalRequest(models.Model):
     reason = models.TextField(_("reason"), max_length=2000)
     data = models.JSONField(_("details"), default=dict, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when a department's own system asked."),
+    )
+    requested_by_department = models.ForeignKey(
+        Department,
+        verbose_name=_("requesting department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     requested_at = models.DateTimeField(_("requested at"))
     decided_by = models.ForeignKey(

@@ -95,3 +95,14 @@ def require_department(user: User, codename: str, department: Department | None,
     if acting is None:
         raise NotPermitted(_("You may not %(what)s: only the handling department may.") % {"what": what})
     return acting
+
+
+def require_handler(
+    actor: User | None, department: Department | None, what: str, acting: Acting | None = None
+) -> Acting:
+    """A handler of `department`, or that department's own system (pre-authenticated `acting`)."""
+    if acting is not None:
+        if acting.department is None or department is None or acting.department.pk != department.pk:
+            raise NotPermitted(_("You may not %(what)s: only the handling department may.") % {"what": what})
+        return acting
+    return require_department(actor, "handle_event", department, what)

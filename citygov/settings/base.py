@@ -140,6 +140,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Catches outbox messages whose after-commit kick was lost (broker down, worker killed).
     "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": 60.0},
+    # Webhook retries come due on their own schedule; this picks them up.
+    "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": 60.0},
 }
 
 REDIS_URL = env_str("REDIS_URL")
@@ -174,3 +176,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Likely duplicates at intake: same category, this close, this recent.
 DUPLICATE_RADIUS_METERS = env_int("DUPLICATE_RADIUS_METERS", 150)
 DUPLICATE_WINDOW_HOURS = env_int("DUPLICATE_WINDOW_HOURS", 72)
+
+# Outbound webhooks to department systems.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Inbound requests from department systems: how old a signed timestamp may be.
+DEPARTMENT_API_MAX_SKEW_SECONDS = 300

@@ -5,7 +5,7 @@ Plus resume (恢复) from suspension.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from accounts.models import User
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import OPEN_STATES, ApprovalRequest, Event, RequestKind, RequestStatus, State
-from ..permissions import Acting, require_department, require_unit, unit_grant
+from ..permissions import Acting, require_department, require_handler, require_unit, unit_grant
 from ._base import commit, locked_event, optional_text, record, require_reason, run_transition
 
 MAX_EXTENSION_HOURS = 24 * 30
@@ -21,17 +21,23 @@ MAX_EXTENSION_HOURS = 24 * 30
 
 def _open_request(event: Event, acting: Acting, kind: str, reason: str, data: dict) -> ApprovalRequest:
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            request = ApprovalRequest.objects.create(
-                event=event, kind=kind, reason=reason, data=data, requested_by=acting.user, requested_at=now
-            )
-    except IntegrityError:
+    # The caller holds the event row lock, so this check cannot race; the
+    # partial unique index stays as the database's own guarantee.
+    if ApprovalRequest.objects.filter(event=event, kind=kind, status=RequestStatus.PENDING).exists():
         raise Conflict(
-            _("A %(kind)s request for this event is already waiting for a decision.")
+            _("A request for %(kind)s is already waiting for a decision on this event.")
             % {"kind": RequestKind(kind).label},
             code="request_pending",
-        ) from None
+        )
+    request = ApprovalRequest.objects.create(
+        event=event,
+        kind=kind,
+        reason=reason,
+        data=data,
+        requested_by=acting.user,
+        requested_by_department=acting.department,
+        requested_at=now,
+    )
     commit(
         event,
         acting,
@@ -44,7 +50,9 @@ def _open_request(event: Event, acting: Acting, kind: str, reason: str, data: di
     return request
 
 
-def extension_request(*, actor: User, event_id: int, hours, reason: str) -> ApprovalRequest:
+def extension_request(
+    *, actor: User | None, event_id: int, hours, reason: str, acting: Acting | None = None
+) -> ApprovalRequest:
     """The lead department asks for more time (延期) before the deadline."""
     reason = require_reason(reason)
     try:
@@ -54,7 +62,7 @@ def extension_request(*, actor: User, event_id: int, hours, reason: str) -> Appr
     if not 1 <= hours <= MAX_EXTENSION_HOURS:
         raise InvalidInput({"hours": _("Between 1 and %(max)d hours.") % {"max": MAX_EXTENSION_HOURS}})
     with locked_event(event_id) as event:
-        acting = require_department(actor, "handle_event", event.lead_department, _("ask for an extension"))
+        acting = require_handler(actor, event.lead_department, _("ask for an extension"), acting)
         if event.state not in (State.DISPATCHED, State.ACCEPTED):
             raise Conflict(_("Extensions are asked for while the event is being handled."), code="invalid_transition")
         from dispatch.sla_hooks import ensure_before_deadline

@@ -16,7 +16,7 @@ from accounts.models import Department, OrgUnit, Tier, User
 
 from ..errors import Conflict, InvalidInput, NotPermitted
 from ..models import OPEN_STATES, WITH_DEPARTMENT, AttachmentKind, Event
-from ..permissions import SYSTEM, Acting, department_grant, require_department, require_unit
+from ..permissions import SYSTEM, Acting, department_grant, require_handler, require_unit
 from ..photos import process_photos
 from ._base import (
     commit,
@@ -152,21 +152,30 @@ def event_escalate(*, actor: User | None, event_id: int, reason: str, expected_v
     return event
 
 
-def event_accept(*, actor: User, event_id: int, expected_version: int | None = None) -> Event:
+def event_accept(
+    *, actor: User | None, event_id: int, expected_version: int | None = None, acting: Acting | None = None
+) -> Event:
     """Accept (签收): the lead department acknowledges; the handling clock starts."""
     with locked_event(event_id, expected_version) as event:
-        acting = require_department(actor, "handle_event", event.lead_department, _("accept this event"))
+        acting = require_handler(actor, event.lead_department, _("accept this event"), acting)
         from_state = run_transition(event, event.to_accepted, _("accept"))
         event.accepted_at = timezone.now()
         commit(event, acting, "accept", from_state=from_state, at=event.accepted_at)
     return event
 
 
-def event_return(*, actor: User, event_id: int, reason: str, expected_version: int | None = None) -> Event:
+def event_return(
+    *,
+    actor: User | None,
+    event_id: int,
+    reason: str,
+    expected_version: int | None = None,
+    acting: Acting | None = None,
+) -> Event:
     """Return (退回): "not ours"; the event goes back to the dispatching tier with the reason."""
     reason = require_reason(reason)
     with locked_event(event_id, expected_version) as event:
-        acting = require_department(actor, "handle_event", event.lead_department, _("return this event"))
+        acting = require_handler(actor, event.lead_department, _("return this event"), acting)
         from_state = run_transition(event, event.to_returned, _("return"))
         department = event.lead_department
         event.lead_department = None
@@ -179,7 +188,13 @@ def event_return(*, actor: User, event_id: int, reason: str, expected_version: i
 
 
 def event_submit_result(
-    *, actor: User, event_id: int, note: str, photos=(), expected_version: int | None = None
+    *,
+    actor: User | None,
+    event_id: int,
+    note: str,
+    photos=(),
+    expected_version: int | None = None,
+    acting: Acting | None = None,
 ) -> Event:
     """Submit the result (处置反馈): handled, with a note and after-photos. Only the lead department may."""
     note = require_reason(note, "note")
@@ -187,7 +202,10 @@ def event_submit_result(
     if not processed:
         raise InvalidInput({"photos": _("Add at least one photo of the result.")})
     with written_files() as written, locked_event(event_id, expected_version) as event:
-        acting = department_grant(actor, "handle_event", event.lead_department)
+        if acting is not None:
+            acting = require_handler(None, event.lead_department, _("submit a result"), acting)
+        else:
+            acting = department_grant(actor, "handle_event", event.lead_department)
         if acting is None:
             if event.co_departments.filter(pk__in=_user_department_ids(actor)).exists():
                 raise NotPermitted(_("Co-handlers add notes; only the lead department submits the result."))

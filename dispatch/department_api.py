@@ -1,0 +1,204 @@
+"""The inbound API for department systems: accept, return, ask for an extension, submit results.
+
+Each request is signed with the department's shared secret (same scheme as
+our webhooks). A department system acts only on events it leads; any other
+event is "not found" to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Department
+from incidents import services
+from incidents.errors import NotFound
+from incidents.models import OPEN_STATES, Event
+from incidents.permissions import Acting
+
+from .models import DepartmentEndpoint
+from .webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_valid
+
+
+@dataclass
+class DepartmentSystem:
+    """The authenticated caller: a department's own system, not a person."""
+
+    department: Department
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_superuser: bool = False
+
+    @property
+    def acting(self) -> Acting:
+        return Acting(user=None, role="department_system", department=self.department)
+
+
+class DepartmentSignatureAuthentication(authentication.BaseAuthentication):
+    def authenticate_header(self, request) -> str:
+        return 'Citygov-HMAC realm="department-systems"'
+
+    def authenticate(self, request):
+        code = request.headers.get(DEPARTMENT_HEADER)
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not code:
+            raise exceptions.NotAuthenticated(f"Send {DEPARTMENT_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}.")
+        endpoint = (
+            DepartmentEndpoint.objects.filter(department__code=code, is_active=True)
+            .select_related("department")
+            .first()
+        )
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError:
+            raise exceptions.AuthenticationFailed(f"{TIMESTAMP_HEADER} must be Unix seconds.") from None
+        if skew > settings.DEPARTMENT_API_MAX_SKEW_SECONDS:
+            raise exceptions.AuthenticationFailed(f"{TIMESTAMP_HEADER} is more than 5 minutes away from our clock.")
+        # Same answer for an unknown department and a wrong signature: nothing to probe.
+        if endpoint is None or not signature_valid(endpoint.secret, timestamp, request.body, signature):
+            raise exceptions.AuthenticationFailed("The signature does not match.")
+        return DepartmentSystem(endpoint.department), endpoint
+
+
+class IsDepartmentSystem(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, DepartmentSystem)
+
+
+class _DepartmentView(APIView):
+    authentication_classes = [DepartmentSignatureAuthentication]
+    permission_classes = [IsDepartmentSystem]
+
+    def own_event(self, request, code: str) -> Event:
+        """The caller's own event (it leads it), or 404 for anything else."""
+        event = Event.objects.filter(code=code, lead_department=request.user.department).first()
+        if event is None:
+            raise NotFound("No such event for this department.")
+        return event
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ExtensionInput(serializers.Serializer):
+    hours = serializers.IntegerField(min_value=1, max_value=720)
+    reason = serializers.CharField(max_length=2000)
+
+
+class PhotoInput(serializers.Serializer):
+    filename = serializers.CharField(max_length=100)
+    content_base64 = serializers.CharField()
+
+
+class ResultInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+    photos = PhotoInput(many=True, min_length=1, max_length=9)
+
+
+class EventStateOutput(serializers.Serializer):
+    code = serializers.CharField()
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+def _state(event: Event) -> dict:
+    event.refresh_from_db()
+    return {"code": event.code, "state": event.state, "version": event.version}
+
+
+CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="Event code")
+
+
+class DepartmentInboxView(_DepartmentView):
+    """Open events this department leads."""
+
+    @extend_schema(responses={200: EventStateOutput(many=True)}, tags=["department systems"])
+    def get(self, request):
+        events = Event.objects.filter(lead_department=request.user.department, state__in=OPEN_STATES).order_by("id")[
+            :500
+        ]
+        return Response([{"code": e.code, "state": e.state, "version": e.version} for e in events])
+
+
+class DepartmentAcceptView(_DepartmentView):
+    @extend_schema(request=None, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"])
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        services.event_accept(actor=None, acting=request.user.acting, event_id=event.pk)
+        return Response(_state(event))
+
+
+class DepartmentReturnView(_DepartmentView):
+    @extend_schema(
+        request=ReasonInput, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.event_return(
+            actor=None, acting=request.user.acting, event_id=event.pk, reason=data.validated_data["reason"]
+        )
+        return Response(_state(event))
+
+
+class DepartmentExtensionView(_DepartmentView):
+    @extend_schema(
+        request=ExtensionInput, responses={201: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = ExtensionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.extension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
+        return Response(_state(event), status=201)
+
+
+class DepartmentResultView(_DepartmentView):
+    @extend_schema(
+        request=ResultInput, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = ResultInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        photos = []
+        for i, photo in enumerate(data.validated_data["photos"]):
+            try:
+                raw = base64.b64decode(photo["content_base64"], validate=True)
+            except ValueError:
+                raise serializers.ValidationError({"photos": [f"Photo {i + 1} is not valid base64."]}) from None
+            photos.append(SimpleUploadedFile(photo["filename"], raw))
+        services.event_submit_result(
+            actor=None, acting=request.user.acting, event_id=event.pk, note=data.validated_data["note"], photos=photos
+        )
+        return Response(_state(event))
+
+
+class DepartmentSignatureScheme(OpenApiAuthenticationExtension):
+    """Describes the HMAC scheme in the OpenAPI schema."""
+
+    target_class = "dispatch.department_api.DepartmentSignatureAuthentication"
+    name = "departmentSignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": SIGNATURE_HEADER,
+            "description": (
+                f"sha256=<hex HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<body>' with the department secret>; "
+                f"also send {DEPARTMENT_HEADER} (department code) and {TIMESTAMP_HEADER} (Unix seconds)."
+            ),
+        }

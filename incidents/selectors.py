@@ -1,0 +1,48 @@
+"""Permission-scoped reads of events. Every list, count, detail, export and report starts here.
+
+A user sees the events inside the units where they hold `view_events`
+(their whole subtree) and the events assigned to their departments, as
+lead or as co-handler. Anything else does not exist for them: lookups
+outside scope raise NotFound, never "forbidden", so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from accounts.selectors import departments_granting, jurisdiction_q
+
+from .errors import NotFound
+from .models import Event
+
+
+def event_scope_q(user: User) -> Q:
+    """The Q that limits events to what `user` may see (matches nothing for outsiders)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    q = jurisdiction_q(user, "view_events", path_field="area_path")
+    department_ids = [d.pk for d in departments_granting(user, "view_department_events")]
+    if department_ids:
+        co = Event.co_departments.through.objects.filter(department_id__in=department_ids).values("event_id")
+        q |= Q(lead_department_id__in=department_ids) | Q(pk__in=co)
+    return q
+
+
+def events_for_user(user: User, qs: QuerySet[Event] | None = None) -> QuerySet[Event]:
+    return (qs if qs is not None else Event.objects.all()).filter(event_scope_q(user))
+
+
+def event_for_user(user: User, *, pk: int | None = None, code: str | None = None) -> Event:
+    """One event the user may see, or NotFound (also for events that exist outside scope)."""
+    lookup = {"pk": pk} if pk is not None else {"code": code}
+    try:
+        return (
+            events_for_user(user)
+            .select_related("category", "grid", "owner_unit", "lead_department", "reporter")
+            .get(**lookup)
+        )
+    except (Event.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such event.") from None
