@@ -348,7 +348,7 @@ class EventRecord(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
     )
-    actor_role = models.CharField(_("role"), max_length=16, blank=True)
+    actor_role = models.CharField(_("role"), max_length=32, blank=True)
     actor_unit = models.ForeignKey(
         OrgUnit, verbose_name=_("actor's unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
