@@ -6,13 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import SimulationForm
 from .models import (
+    BusinessCalendar,
+    CalendarDay,
     DeliveryStatus,
     DepartmentEndpoint,
     Notification,
     OutboxMessage,
     RoutingRule,
     RoutingSuggestion,
+    SlaClock,
+    SlaPolicy,
     WebhookDelivery,
+    WorkingPeriod,
 )
 from .routing import simulate
 
@@ -175,3 +180,55 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
         )
         self.message_user(request, _("%(n)d deliveries will be retried.") % {"n": count})
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 1
+    ordering = ("-date",)
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    """Working hours and the holiday / make-up day list; years chinese-calendar does not know are entered here."""
+
+    list_display = ("name", "org_unit")
+    autocomplete_fields = ["org_unit"]
+    inlines = [WorkingPeriodInline, CalendarDayInline]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_working", "note", "calendar")
+    list_filter = ("calendar", "is_working")
+    date_hierarchy = "date"
+    search_fields = ("note",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("step", "category", "urgency", "limit", "unit", "yellow_ratio")
+    list_filter = ("step", "unit", "urgency")
+    search_fields = ("category__name", "category__code")
+    autocomplete_fields = ["category"]
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(admin.ModelAdmin):
+    list_display = ("event", "step", "light", "started_at", "due_at", "original_due_at", "stopped_at", "breached_at")
+    list_filter = ("step", "light", ("stopped_at", admin.EmptyFieldListFilter))
+    search_fields = ("event__code",)
+    list_select_related = ("event",)
+    readonly_fields = [f.name for f in SlaClock._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -7,4 +7,6 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch, routing and time limits")
 
     def ready(self) -> None:
-        from . import notifications, webhooks  # noqa: F401 - register the outbox handlers
+        from . import calendar, notifications, webhooks  # noqa: F401 - register the outbox handlers
+
+        calendar._connect()

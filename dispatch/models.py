@@ -255,3 +255,196 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.message.topic} → {self.endpoint.department}"
+
+
+class BusinessCalendar(models.Model):
+    """Working hours and day overrides (holidays, 调休 make-up days).
+
+    The city's calendar has no org unit; a unit may have its own, which then
+    applies to everything inside it.
+    """
+
+    name = models.CharField(_("name"), max_length=64)
+    org_unit = models.OneToOneField(
+        "accounts.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar",
+        help_text=_("Empty for the city-wide default calendar."),
+    )
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_unit"], condition=Q(org_unit__isnull=True), name="one_default_calendar"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingPeriod(models.Model):
+    """One stretch of working time on a weekday (0 = Monday), e.g. 08:30–12:00."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="periods")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
+
+    class Meta:
+        verbose_name = _("working period")
+        verbose_name_plural = _("working periods")
+        ordering = ["weekday", "start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="period_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class CalendarDay(models.Model):
+    """A date that differs from the weekly pattern: a public holiday, or a make-up working day (调休)."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    is_working = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'working' if self.is_working else 'rest'} {self.note}"
+
+
+class SlaStep(models.TextChoices):
+    DISPATCH = "dispatch", _("dispatch")
+    ACCEPT = "accept", _("accept")
+    HANDLE = "handle", _("handle")
+    VERIFY = "verify", _("verify")
+    CLOSE = "close", _("close")
+    OVERALL = "overall", _("overall")
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
+    NATURAL_HOURS = "natural_hours", _("natural hours")
+
+
+class SlaPolicy(models.Model):
+    """A time limit for one step, by category (小类 or 大类, empty = any) and urgency (empty = any).
+
+    The most specific policy applies: subclass before class before default,
+    a named urgency before "any".
+    """
+
+    category = models.ForeignKey(
+        "incidents.Category", verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), null=True, blank=True, choices=[(1, _("normal")), (2, _("urgent")), (3, _("critical"))]
+    )
+    step = models.CharField(_("step"), max_length=16, choices=SlaStep.choices)
+    limit = models.DecimalField(_("limit"), max_digits=7, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS)
+    yellow_ratio = models.DecimalField(
+        _("yellow at"), max_digits=3, decimal_places=2, default=0.8, help_text=_("Share of the limit used, e.g. 0.80.")
+    )
+
+    class Meta:
+        verbose_name = _("time-limit policy")
+        verbose_name_plural = _("time-limit policies")
+        ordering = ["step", "category__code", "urgency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "urgency", "step"], name="sla_policy_unique", nulls_distinct=False
+            ),
+            models.CheckConstraint(condition=Q(limit__gt=0), name="sla_policy_positive_limit"),
+            models.CheckConstraint(condition=Q(yellow_ratio__gt=0, yellow_ratio__lt=1), name="sla_policy_yellow_ratio"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_step_display()} · {self.category or _('any category')} · {self.limit} {self.get_unit_display()}"
+        )
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+class SlaClock(models.Model):
+    """One step's clock for one event: start, due, original due, pauses, breach.
+
+    `next_check_at` is the next threshold (yellow, then due) the sweep must
+    act on; it is NULL once both fired, while paused, and after the clock
+    stops. The sweep reads only rows with next_check_at <= now, through the
+    partial index below, whatever the number of open events.
+    """
+
+    event = models.ForeignKey("incidents.Event", on_delete=models.CASCADE, related_name="clocks")
+    step = models.CharField(_("step"), max_length=16, choices=SlaStep.choices)
+    policy = models.ForeignKey(SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    working_time = models.BooleanField(_("counts working time"), default=True)
+    limit_minutes = models.PositiveIntegerField(_("limit (minutes)"))
+    yellow_ratio = models.DecimalField(max_digits=3, decimal_places=2, default=0.8)
+    extension_minutes = models.PositiveIntegerField(_("extension (minutes)"), default=0)
+    paused_minutes = models.PositiveIntegerField(_("paused (minutes)"), default=0)
+    pauses = models.JSONField(_("paused intervals"), default=list, blank=True)
+
+    started_at = models.DateTimeField(_("started at"))
+    original_due_at = models.DateTimeField(_("original due at"))
+    due_at = models.DateTimeField(_("due at"))
+    yellow_at = models.DateTimeField(_("yellow at"))
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
+    yellow_notified = models.BooleanField(default=False)
+    red_notified = models.BooleanField(default=False)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("time-limit clock")
+        verbose_name_plural = _("time-limit clocks")
+        ordering = ["event_id", "started_at", "id"]
+        indexes = [
+            # The sweep's only read: thresholds that have come due.
+            models.Index(
+                fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="slaclock_next_check"
+            ),
+            models.Index(fields=["event", "step"], name="slaclock_event_step"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "step"], condition=Q(stopped_at__isnull=True), name="one_running_clock_per_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.step} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None

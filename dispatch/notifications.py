@@ -72,6 +72,17 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     if action == "urge":
         users = _department_holders([event.lead_department]) | _unit_holders("operate_event", event.owner_unit)
         return users, _("Supervisor urges event %(code)s (督办)") % {"code": code}
+    if action in ("sla.yellow", "sla.red"):
+        step = message.payload.get("step")
+        users = _unit_holders("operate_event", event.owner_unit) | _nearest_holders("supervise_event", event.owner_unit)
+        if step in ("accept", "handle"):
+            users |= _department_holders([event.lead_department])
+        text = (
+            _("Event %(code)s: the %(step)s time limit is nearly used up")
+            if action == "sla.yellow"
+            else _("Event %(code)s: the %(step)s time limit has passed")
+        )
+        return users, text % {"code": code, "step": step}
     if action.endswith("_request"):
         return _nearest_holders("supervise_event", event.owner_unit), _(
             "Event %(code)s: a request waits for approval"
@@ -94,6 +105,8 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     "event.extension_request",
     "event.suspension_request",
     "event.invalidation_request",
+    "sla.yellow",
+    "sla.red",
 )
 def notify(message: OutboxMessage) -> None:
     if message.event is None:

@@ -13,3 +13,12 @@ def deliver_webhooks() -> int:
     from .webhooks import deliver_due
 
     return deliver_due()
+
+
+@shared_task(name="dispatch.sla_sweep", ignore_result=True)
+def sla_sweep() -> dict:
+    from dataclasses import asdict
+
+    from .sweep import sweep
+
+    return asdict(sweep())

@@ -157,6 +157,10 @@ class Event(ConcurrentTransitionMixin, models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0)
     urge_count = models.PositiveSmallIntegerField(_("urge count"), default=0)
     result_note = models.TextField(_("result"), blank=True)
+    # Copies of the SLA clocks' state (dispatch.sla keeps them in step) so
+    # queues sort and filter by deadline without joining the clocks.
+    due_at = models.DateTimeField(_("next due"), null=True, blank=True)
+    light = models.CharField(_("traffic light"), max_length=8, default="green")
 
     reported_at = models.DateTimeField(_("reported at"))
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
@@ -180,6 +184,8 @@ class Event(ConcurrentTransitionMixin, models.Model):
             # Duplicate detection: same category, recent, open.
             models.Index(fields=["category", "reported_at"], name="event_category_reported"),
             models.Index(fields=["state", "reported_at"], name="event_state_reported"),
+            # Queues sorted by deadline.
+            models.Index(fields=["owner_unit", "due_at"], name="event_owner_due"),
         ]
         constraints = [
             models.CheckConstraint(

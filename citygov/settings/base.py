@@ -142,6 +142,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": 60.0},
     # Webhook retries come due on their own schedule; this picks them up.
     "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": 60.0},
+    # Yellow and red thresholds, auto-escalation of undispatched events.
+    "sla-sweep": {"task": "dispatch.sla_sweep", "schedule": 60.0},
 }
 
 REDIS_URL = env_str("REDIS_URL")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from dispatch import sla
 from dispatch.outbox import outbox_put
 
 from .. import history
@@ -163,10 +164,12 @@ def commit(
     topic: str | None = None,
     at=None,
 ) -> EventRecord:
-    """Save the event (version + 1), append its history record and queue the side effect."""
+    """Save the event (version + 1), append its history record, move its clocks, queue the side effect."""
+    at = at or timezone.now()
     event.version += 1
     event.save()
     rec = record(event, acting, action, from_state=from_state, reason=reason, data=data, at=at)
+    sla.on_action(event, action, at)
     outbox_put(
         topic or f"event.{action}",
         event=event,

@@ -65,7 +65,7 @@ def extension_request(
         acting = require_handler(actor, event.lead_department, _("ask for an extension"), acting)
         if event.state not in (State.DISPATCHED, State.ACCEPTED):
             raise Conflict(_("Extensions are asked for while the event is being handled."), code="invalid_transition")
-        from dispatch.sla_hooks import ensure_before_deadline
+        from dispatch.sla import ensure_before_deadline
 
         ensure_before_deadline(event)
         return _open_request(event, acting, RequestKind.EXTENSION, reason, {"hours": hours})
@@ -117,7 +117,7 @@ def request_decide(*, actor: User, request_id: int, approve: bool, note: str = "
         if request.kind == RequestKind.EXTENSION:
             if event.state not in OPEN_STATES:
                 raise Conflict(_("Event %(code)s is no longer open.") % {"code": event.code}, code="invalid_transition")
-            from dispatch.sla_hooks import apply_extension
+            from dispatch.sla import apply_extension
 
             data.update(apply_extension(event, hours=request.data["hours"], at=now))
             commit(event, acting, "extension_approve", from_state=event.state, reason=note, data=data, at=now)

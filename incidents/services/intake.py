@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.grid_index import locate_grid
 from accounts.models import OrgUnit, Tier, User
+from dispatch import sla
 from dispatch.outbox import outbox_put
 from dispatch.routing import route_new_event
 
@@ -178,6 +179,7 @@ def event_file(
             },
             at=now,
         )
+        sla.on_action(event, "file", now)
         if fixed_on_spot:
             from_state = run_transition(event, event.to_self_handled, _("fix on the spot"))
             event.self_handled = True

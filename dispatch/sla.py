@@ -1,0 +1,232 @@
+"""The SLA engine: clocks per event and step, pauses, extensions, traffic lights.
+
+The lifecycle services call `on_action()` inside their transaction after
+every change; the sweep (dispatch.sweep) fires thresholds. All arithmetic
+goes through dispatch.worktime.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.errors import Conflict
+
+from .calendar import calendar_for
+from .models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
+from .worktime import add_minutes, minutes_between
+
+# Which clocks each lifecycle action stops and starts.
+STOP = "stop"
+START = "start"
+PAUSE = "pause"
+RESUME = "resume"
+ALL_STEPS = [s.value for s in SlaStep]
+ACTIONS: dict[str, list[tuple[str, str]]] = {
+    "file": [(START, SlaStep.DISPATCH), (START, SlaStep.OVERALL)],
+    "self_handle": [(STOP, SlaStep.DISPATCH), (START, SlaStep.VERIFY)],
+    "dispatch": [(STOP, SlaStep.DISPATCH), (START, SlaStep.ACCEPT)],
+    "redispatch": [(STOP, SlaStep.ACCEPT), (STOP, SlaStep.HANDLE), (START, SlaStep.ACCEPT)],
+    # The new tier gets its own dispatch limit; otherwise the sweep would escalate again at once.
+    "escalate": [(STOP, SlaStep.DISPATCH), (START, SlaStep.DISPATCH)],
+    "accept": [(STOP, SlaStep.ACCEPT), (START, SlaStep.HANDLE)],
+    "return": [(STOP, SlaStep.ACCEPT), (STOP, SlaStep.HANDLE), (START, SlaStep.DISPATCH)],
+    "suspend": [(PAUSE, SlaStep.HANDLE), (PAUSE, SlaStep.OVERALL)],
+    "resume": [(RESUME, SlaStep.HANDLE), (RESUME, SlaStep.OVERALL)],
+    "submit_result": [(STOP, SlaStep.HANDLE), (START, SlaStep.VERIFY)],
+    "verify_pass": [(STOP, SlaStep.VERIFY), (START, SlaStep.CLOSE)],
+    "close": [(STOP, SlaStep.CLOSE), (STOP, SlaStep.OVERALL)],
+    "invalidate": [(STOP, s) for s in ALL_STEPS],
+    "merge": [(STOP, s) for s in ALL_STEPS],
+    "reopen": [(START, SlaStep.DISPATCH), (START, SlaStep.OVERALL)],
+}
+
+
+def policy_for(category, urgency: int, step: str) -> SlaPolicy | None:
+    """The most specific policy: subclass > major class > any; named urgency > any."""
+    candidates = (
+        SlaPolicy.objects.filter(step=step)
+        .filter(Q(category=category) | Q(category_id=category.parent_id) | Q(category__isnull=True))
+        .filter(Q(urgency=urgency) | Q(urgency__isnull=True))
+    )
+
+    def rank(policy: SlaPolicy) -> tuple[int, int]:
+        level = 0 if policy.category_id == category.pk else 1 if policy.category_id else 2
+        return (level, 0 if policy.urgency is not None else 1)
+
+    found = sorted(candidates, key=rank)
+    return found[0] if found else None
+
+
+def _limit_minutes(policy: SlaPolicy, cal) -> tuple[int, bool]:
+    if policy.unit == TimeUnit.NATURAL_HOURS:
+        return int(policy.limit * 60), False
+    if policy.unit == TimeUnit.WORKING_DAYS:
+        return int(policy.limit * cal.minutes_per_day), True
+    return int(policy.limit * 60), True
+
+
+def _schedule(clock: SlaClock, cal, now: datetime) -> None:
+    """Recompute due, yellow and the next threshold from start, limit, pauses and extension."""
+    budget = clock.limit_minutes + clock.extension_minutes
+    clock.due_at = add_minutes(clock.started_at, budget + clock.paused_minutes, cal, clock.working_time)
+    clock.yellow_at = add_minutes(
+        clock.started_at, float(Decimal(budget) * clock.yellow_ratio) + clock.paused_minutes, cal, clock.working_time
+    )
+    _refresh_light(clock, now)
+
+
+def _refresh_light(clock: SlaClock, now: datetime) -> None:
+    if clock.stopped_at is None and clock.paused_at is None:
+        if now >= clock.due_at:
+            clock.light = Light.RED
+        elif now >= clock.yellow_at:
+            clock.light = Light.YELLOW
+        else:
+            clock.light = Light.GREEN
+    # The sweep acts on the first threshold whose notification has not gone out.
+    if clock.stopped_at is not None or clock.paused_at is not None:
+        clock.next_check_at = None
+    elif not clock.yellow_notified and clock.yellow_at < clock.due_at:
+        clock.next_check_at = clock.yellow_at
+    elif not clock.red_notified:
+        clock.next_check_at = clock.due_at
+    else:
+        clock.next_check_at = None
+
+
+def start_clock(event, step: str, at: datetime) -> SlaClock | None:
+    policy = policy_for(event.category, event.urgency, step)
+    if policy is None:
+        return None
+    cal = calendar_for(event.grid)
+    limit, working = _limit_minutes(policy, cal)
+    clock = SlaClock(
+        event=event,
+        step=step,
+        policy=policy,
+        working_time=working,
+        limit_minutes=limit,
+        yellow_ratio=policy.yellow_ratio,
+        started_at=at,
+    )
+    clock.original_due_at = add_minutes(at, limit, cal, working)
+    _schedule(clock, cal, at)
+    clock.save()
+    return clock
+
+
+def _running(event, step: str) -> SlaClock | None:
+    return SlaClock.objects.filter(event=event, step=step, stopped_at__isnull=True).first()
+
+
+def stop_clock(event, step: str, at: datetime) -> None:
+    clock = _running(event, step)
+    if clock is None:
+        return
+    if clock.paused_at is not None:
+        _resume(clock, at)
+    clock.stopped_at = at
+    if at > clock.due_at and clock.breached_at is None:
+        clock.breached_at = clock.due_at
+    clock.light = Light.RED if clock.breached_at else clock.light
+    clock.next_check_at = None
+    clock.save()
+
+
+def _pause(clock: SlaClock, at: datetime) -> None:
+    if clock.paused_at is None:
+        clock.paused_at = at
+        clock.next_check_at = None
+        clock.save()
+
+
+def _resume(clock: SlaClock, at: datetime) -> None:
+    if clock.paused_at is None:
+        return
+    cal = calendar_for(clock.event.grid)
+    clock.paused_minutes += round(minutes_between(clock.paused_at, at, cal, clock.working_time))
+    clock.pauses = [*clock.pauses, {"from": clock.paused_at.isoformat(), "to": at.isoformat()}]
+    clock.paused_at = None
+    _schedule(clock, cal, at)
+
+
+def on_action(event, action: str, at: datetime) -> None:
+    """Apply a lifecycle action to the event's clocks, then refresh the event's due time and light."""
+    for op, step in ACTIONS.get(action, []):
+        if op == STOP:
+            stop_clock(event, step, at)
+        elif op == START:
+            start_clock(event, step, at)
+        elif op == PAUSE:
+            if clock := _running(event, step):
+                _pause(clock, at)
+        elif op == RESUME and (clock := _running(event, step)):
+            _resume(clock, at)
+            clock.save()
+    if action in ACTIONS:
+        sync_event(event, at)
+
+
+def sync_event(event, now: datetime | None = None) -> None:
+    """Copy the nearest due time and the worst light of running clocks onto the event."""
+    now = now or timezone.now()
+    clocks = list(SlaClock.objects.filter(event=event, stopped_at__isnull=True))
+    active = [c for c in clocks if c.paused_at is None]
+    due = min((c.due_at for c in active), default=None)
+    order = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+    light = max((c.light for c in clocks), key=lambda v: order[v], default=Light.GREEN)
+    if (event.due_at, event.light) != (due, light):
+        event.due_at, event.light = due, light
+        type(event).objects.filter(pk=event.pk).update(due_at=due, light=light)
+
+
+def ensure_before_deadline(event, now: datetime | None = None) -> None:
+    """Extensions are asked for before the deadline of the step the department is on."""
+    now = now or timezone.now()
+    clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
+    if clock is not None and now >= clock.due_at:
+        raise Conflict(
+            _("The deadline passed at %(due)s; an extension must be asked for before it.")
+            % {"due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")},
+            code="deadline_passed",
+        )
+
+
+def apply_extension(event, *, hours: int, at: datetime) -> dict:
+    """Move the handling (else accept) deadline and the overall one; keep the original due times."""
+    moved = {}
+    cal = calendar_for(event.grid)
+    step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
+    for clock in [c for c in (step_clock, _running(event, SlaStep.OVERALL)) if c is not None]:
+        before = clock.due_at
+        clock.extension_minutes += hours * 60
+        _schedule(clock, cal, at)
+        clock.save()
+        moved[clock.step] = {
+            "from": before.isoformat(),
+            "to": clock.due_at.isoformat(),
+            "original": clock.original_due_at.isoformat(),
+        }
+    sync_event(event, at)
+    return {"granted_hours": hours, "moved": moved}
+
+
+def recompute_clock(clock: SlaClock, now: datetime) -> tuple[datetime, datetime]:
+    """Recompute a running clock from the current policy and calendar; returns (old due, new due)."""
+    event = clock.event
+    cal = calendar_for(event.grid)
+    policy = policy_for(event.category, event.urgency, clock.step)
+    old_due = clock.due_at
+    if policy is not None:
+        clock.policy = policy
+        clock.limit_minutes, clock.working_time = _limit_minutes(policy, cal)
+        clock.yellow_ratio = policy.yellow_ratio
+    clock.original_due_at = add_minutes(clock.started_at, clock.limit_minutes, cal, clock.working_time)
+    _schedule(clock, cal, now)
+    clock.save()
+    return old_due, clock.due_at

@@ -1,0 +1,222 @@
+"""Clocks driven by the lifecycle, under frozen time; the sweep; recompute."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from freezegun import freeze_time
+
+from dispatch.models import Light, Notification, RoutingRule, SlaClock, SlaPolicy
+from dispatch.outbox import deliver_pending
+from dispatch.sweep import sweep
+from incidents import services
+from incidents.errors import Conflict
+from incidents.models import Event
+from tests.factories import dept, file_event, png, user
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(y, m, d, hh=0, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=SH)
+
+
+@pytest.fixture(autouse=True)
+def manual_dispatch():
+    RoutingRule.objects.update(is_active=False)
+
+
+def clock(event, step) -> SlaClock:
+    return SlaClock.objects.filter(event=event, step=step).latest("id")
+
+
+def accepted_at(moment, **kwargs) -> Event:
+    with freeze_time(moment):
+        event = file_event(**kwargs)
+        services.event_dispatch(actor=user("op_nanhu"), event_id=event.pk, department=dept("990102001-huanwei"))
+        return services.event_accept(actor=user("hd_nanhu_huanwei"), event_id=event.pk)
+
+
+def test_filing_starts_dispatch_and_overall_clocks():
+    with freeze_time(at(2026, 11, 25, 10)):
+        event = file_event()
+    dispatch_clock = clock(event, "dispatch")
+    assert dispatch_clock.due_at == at(2026, 11, 25, 10, 30)  # 30 natural minutes
+    assert dispatch_clock.working_time is False
+    overall = clock(event, "overall")
+    assert overall.due_at == at(2026, 12, 2, 10)  # 5 working days of 7.5 h
+    event.refresh_from_db()
+    assert event.due_at == dispatch_clock.due_at and event.light == Light.GREEN
+
+
+def test_urgent_events_must_be_dispatched_within_ten_minutes():
+    with freeze_time(at(2026, 11, 25, 10)):
+        event = file_event(urgency=2)
+    assert clock(event, "dispatch").due_at == at(2026, 11, 25, 10, 10)
+
+
+def test_exposed_garbage_is_handled_within_four_working_hours_from_acceptance():
+    event = accepted_at(at(2026, 4, 3, 16))  # Friday before 清明
+    handle = clock(event, "handle")
+    assert (handle.due_at, handle.original_due_at) == (at(2026, 4, 7, 11), at(2026, 4, 7, 11))
+    assert clock(event, "accept").stopped_at is not None
+
+
+def test_road_cleaning_has_two_hours_and_other_categories_fall_back_to_their_class():
+    cleaning = accepted_at(at(2026, 11, 25, 9), category="E0103")
+    assert clock(cleaning, "handle").due_at == at(2026, 11, 25, 11)
+    burning = accepted_at(at(2026, 11, 25, 9), category="E0106")  # E01 class: 1 working day
+    assert clock(burning, "handle").due_at == at(2026, 11, 26, 9)
+
+
+def test_two_hours_of_suspension_move_the_due_time_by_two_working_hours():
+    event = accepted_at(at(2026, 11, 25, 9))
+    assert clock(event, "handle").due_at == at(2026, 11, 25, 14, 30)
+    with freeze_time(at(2026, 11, 25, 9, 30)):
+        request = services.suspension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, reason="等待封路许可")
+        services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
+    paused = clock(event, "handle")
+    assert paused.paused_at == at(2026, 11, 25, 9, 30) and paused.next_check_at is None
+    with freeze_time(at(2026, 11, 25, 11, 30)):
+        services.event_resume(actor=user("hd_nanhu_huanwei"), event_id=event.pk)
+    resumed = clock(event, "handle")
+    assert resumed.due_at == at(2026, 11, 25, 16, 30)
+    assert resumed.original_due_at == at(2026, 11, 25, 14, 30)
+    assert resumed.paused_minutes == 120
+    [pause] = resumed.pauses
+    assert datetime.fromisoformat(pause["from"]) == at(2026, 11, 25, 9, 30)
+    assert datetime.fromisoformat(pause["to"]) == at(2026, 11, 25, 11, 30)
+
+
+def test_an_approved_extension_moves_the_due_time_and_keeps_the_original():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 25, 10)):
+        request = services.extension_request(
+            actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=3, reason="需要吊车"
+        )
+        services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
+    handle = clock(event, "handle")
+    assert handle.due_at == at(2026, 11, 25, 17, 30)
+    assert handle.original_due_at == at(2026, 11, 25, 14, 30)
+    record = Event.objects.get(pk=event.pk).records.get(action="extension_approve")
+    assert datetime.fromisoformat(record.data["moved"]["handle"]["to"]) == at(2026, 11, 25, 17, 30)
+
+
+def test_extensions_must_be_asked_for_before_the_deadline():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 25, 15)), pytest.raises(Conflict, match="deadline passed"):
+        services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=3, reason="晚了")
+
+
+def test_yellow_and_red_each_fire_exactly_once():
+    event = accepted_at(at(2026, 11, 25, 9))  # handle due 14:30, yellow at 80% = 3.2 h → 13:42
+    handle = clock(event, "handle")
+    assert handle.yellow_at == at(2026, 11, 25, 13, 42)
+    with freeze_time(at(2026, 11, 25, 13, 41)):
+        assert sweep().yellow == 0
+    with freeze_time(at(2026, 11, 25, 13, 43)):
+        first = sweep()
+        again = sweep()
+    assert (first.yellow, first.red, again.checked) == (1, 0, 0)
+    assert Event.objects.get(pk=event.pk).light == Light.YELLOW
+    with freeze_time(at(2026, 11, 25, 14, 31)):
+        first = sweep()
+        again = sweep()
+    assert (first.red, again.checked) == (1, 0)
+    handle = clock(event, "handle")
+    assert (handle.light, handle.breached_at, handle.next_check_at) == (Light.RED, at(2026, 11, 25, 14, 30), None)
+    assert Event.objects.get(pk=event.pk).light == Light.RED
+    deliver_pending()
+    deliver_pending()
+    kinds = list(
+        Notification.objects.filter(event=event, kind__startswith="sla.").values_list("user__username", "kind")
+    )
+    for username in ("hd_nanhu_huanwei", "op_nanhu", "sup_nanhu"):
+        assert kinds.count((username, "sla.yellow")) == 1, kinds
+        assert kinds.count((username, "sla.red")) == 1, kinds
+
+
+def test_a_sweep_long_after_both_thresholds_fires_red_only():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 26, 9)):
+        result = sweep()
+    assert (result.yellow, result.red) == (1, 1)
+    deliver_pending()
+    assert not Notification.objects.filter(event=event, kind="sla.yellow").exists()
+    assert Notification.objects.filter(event=event, kind="sla.red").exists()
+
+
+def test_an_undispatched_event_escalates_by_itself_once():
+    with freeze_time(at(2026, 11, 25, 10)):
+        event = file_event()
+    with freeze_time(at(2026, 11, 25, 10, 31)):
+        result = sweep()
+        assert sweep().escalated == 0
+    assert result.escalated == 1
+    event = Event.objects.get(pk=event.pk)
+    assert event.owner_unit.code == "990102"
+    rec = event.records.get(action="escalate")
+    assert rec.actor is None and rec.actor_role == "system"
+    # The district gets its own 30 minutes; then the city.
+    assert clock(event, "dispatch").due_at == at(2026, 11, 25, 11, 1)
+    with freeze_time(at(2026, 11, 25, 11, 2)):
+        sweep()
+    assert Event.objects.get(pk=event.pk).owner_unit.code == "990100"
+
+
+def test_a_dispatched_event_is_not_escalated():
+    with freeze_time(at(2026, 11, 25, 10)):
+        event = file_event()
+        services.event_dispatch(actor=user("op_nanhu"), event_id=event.pk, department=dept("990102001-huanwei"))
+    with freeze_time(at(2026, 11, 25, 12)):
+        assert sweep().escalated == 0
+
+
+def test_stopped_clocks_record_breaches_and_the_closed_loop_stops_everything():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 25, 16)):
+        services.event_submit_result(actor=user("hd_nanhu_huanwei"), event_id=event.pk, note="已清理", photos=[png()])
+        services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=True)
+        services.event_close(actor=user("op_nanhu"), event_id=event.pk)
+    handle = clock(event, "handle")
+    assert handle.breached_at == at(2026, 11, 25, 14, 30) and handle.light == Light.RED
+    assert not SlaClock.objects.filter(event=event, stopped_at__isnull=True).exists()
+    assert Event.objects.get(pk=event.pk).due_at is None
+
+
+def test_recompute_moves_open_deadlines_after_a_policy_change(capsys):
+    event = accepted_at(at(2026, 11, 25, 9))
+    policy = SlaPolicy.objects.get(category__code="E0101", step="handle")
+    policy.limit = Decimal("2")
+    policy.save()
+    with freeze_time(at(2026, 11, 25, 9, 30)):
+        call_command("sla_recompute", "--dry-run")
+        assert clock(event, "handle").due_at == at(2026, 11, 25, 14, 30)
+        call_command("sla_recompute")
+    out = capsys.readouterr().out
+    assert f"{event.code} handle: 2026-11-25 14:30 → 2026-11-25 11:00" in out
+    assert "1 deadlines moved" in out
+    handle = clock(event, "handle")
+    assert (handle.due_at, handle.original_due_at) == (at(2026, 11, 25, 11), at(2026, 11, 25, 11))
+    assert Event.objects.get(pk=event.pk).due_at == at(2026, 11, 25, 11)
+
+
+def test_a_return_restarts_the_dispatch_clock():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 25, 9, 10)):
+        services.event_return(actor=user("hd_nanhu_huanwei"), event_id=event.pk, reason="不是我们的")
+    running = set(SlaClock.objects.filter(event=event, stopped_at__isnull=True).values_list("step", flat=True))
+    assert running == {"dispatch", "overall"}
+    assert clock(event, "dispatch").due_at == at(2026, 11, 25, 9, 40)
+
+
+def test_sweep_only_reads_due_clocks(django_assert_max_num_queries):
+    with freeze_time(at(2026, 11, 25, 9)):
+        events = [file_event() for _ in range(5)]
+    clock(events[0], "dispatch")
+    with freeze_time(at(2026, 11, 25, 9) + timedelta(minutes=25)), django_assert_max_num_queries(5 * 14 + 1):
+        result = sweep()
+    assert result.yellow == 5
