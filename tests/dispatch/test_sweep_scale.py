@@ -42,7 +42,8 @@ def _fill(now) -> None:
         )
         first_id = Event.objects.filter(title="bulk").order_by("id").values_list("id", flat=True).first()
         cursor.execute(
-            "INSERT INTO dispatch_slaclock (event_id, step, working_time, limit_minutes, yellow_ratio, extension_minutes,"
+            "INSERT INTO dispatch_slaclock (event_id, step, working_time, limit_minutes, yellow_ratio,"
+            " extension_minutes,"
             " paused_minutes, pauses, started_at, original_due_at, due_at, yellow_at, light, yellow_notified,"
             " red_notified, next_check_at)"
             " SELECT id, 'accept', %s, 60, 0.8, 0, 0, '[]', %s, %s, %s,"
