@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -103,3 +105,70 @@ class RoutingSimulationView(APIView):
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return Response(decision_json(decision))
+
+
+class ReportRowOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    received = serializers.IntegerField()
+    dispatched = serializers.IntegerField()
+    should_close = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    closed_on_time = serializers.IntegerField()
+    reworked = serializers.IntegerField()
+    overdue_now = serializers.IntegerField()
+    returns = serializers.IntegerField()
+    extensions = serializers.IntegerField()
+    suspensions = serializers.IntegerField()
+    open_green = serializers.IntegerField()
+    open_yellow = serializers.IntegerField()
+    open_red = serializers.IntegerField()
+    closure_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    rework_rate = serializers.FloatField(allow_null=True)
+    mean_handling_hours = serializers.FloatField(allow_null=True)
+    p90_handling_hours = serializers.FloatField(allow_null=True)
+
+
+class ReportOutput(serializers.Serializer):
+    unit = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    total = ReportRowOutput()
+    by_department = ReportRowOutput(many=True)
+    by_region = ReportRowOutput(many=True)
+
+
+class SlaReportView(APIView):
+    """The SLA and evaluation report for an area (its subtree) and a period, as JSON."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit", str, description="Org unit code (default: your jurisdiction)"),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: first of this month)"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
+        ],
+        responses={200: ReportOutput},
+        tags=["reports"],
+    )
+    def get(self, request):
+        from .report_views import ReportForm
+        from .reports import sla_report
+
+        form = ReportForm(request.user, request.query_params.dict())
+        if not form.fields["unit"].queryset.exists():
+            raise NotFound("No report for you here.")
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors)
+        data = form.cleaned_data
+        report = sla_report(request.user, unit=data["unit"], start=data["start"], end=data["end"])
+        return Response(
+            {
+                "unit": report.unit.code,
+                "start": report.start,
+                "end": report.end,
+                "total": report.total.as_dict(),
+                "by_department": [r.as_dict() for r in report.by_department],
+                "by_region": [r.as_dict() for r in report.by_region],
+            }
+        )

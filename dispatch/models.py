@@ -420,6 +420,7 @@ class SlaClock(models.Model):
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    elapsed_minutes = models.FloatField(_("elapsed (minutes, pauses excluded)"), null=True, blank=True)
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     yellow_notified = models.BooleanField(default=False)
     red_notified = models.BooleanField(default=False)

@@ -39,6 +39,8 @@ ACTIONS: dict[str, list[tuple[str, str]]] = {
     "resume": [(RESUME, SlaStep.HANDLE), (RESUME, SlaStep.OVERALL)],
     "submit_result": [(STOP, SlaStep.HANDLE), (START, SlaStep.VERIFY)],
     "verify_pass": [(STOP, SlaStep.VERIFY), (START, SlaStep.CLOSE)],
+    # Rework goes back to the department; a failed on-the-spot fix goes back to dispatch (see on_action).
+    "verify_fail": [(STOP, SlaStep.VERIFY), (START, SlaStep.HANDLE)],
     "close": [(STOP, SlaStep.CLOSE), (STOP, SlaStep.OVERALL)],
     "invalidate": [(STOP, s) for s in ALL_STEPS],
     "merge": [(STOP, s) for s in ALL_STEPS],
@@ -131,6 +133,10 @@ def stop_clock(event, step: str, at: datetime) -> None:
     if clock.paused_at is not None:
         _resume(clock, at)
     clock.stopped_at = at
+    cal = calendar_for(event.grid)
+    clock.elapsed_minutes = max(
+        minutes_between(clock.started_at, at, cal, clock.working_time) - clock.paused_minutes, 0
+    )
     if at > clock.due_at and clock.breached_at is None:
         clock.breached_at = clock.due_at
     clock.light = Light.RED if clock.breached_at else clock.light
@@ -157,7 +163,10 @@ def _resume(clock: SlaClock, at: datetime) -> None:
 
 def on_action(event, action: str, at: datetime) -> None:
     """Apply a lifecycle action to the event's clocks, then refresh the event's due time and light."""
-    for op, step in ACTIONS.get(action, []):
+    operations = ACTIONS.get(action, [])
+    if action == "verify_fail" and event.state == "reported":
+        operations = [(STOP, SlaStep.VERIFY), (START, SlaStep.DISPATCH)]
+    for op, step in operations:
         if op == STOP:
             stop_clock(event, step, at)
         elif op == START:
@@ -170,6 +179,32 @@ def on_action(event, action: str, at: datetime) -> None:
             clock.save()
     if action in ACTIONS:
         sync_event(event, at)
+    _record_outcome(event, action)
+
+
+def _record_outcome(event, action: str) -> None:
+    """Keep the report's per-event facts: handling time, and whether it closed on time."""
+    updates = {}
+    if action == "submit_result":
+        elapsed = SlaClock.objects.filter(event=event, step=SlaStep.HANDLE, stopped_at__isnull=False)
+        updates["handling_minutes"] = sum(
+            c.elapsed_minutes or 0 for c in elapsed.filter(started_at__gte=_cycle_start(event))
+        )
+    elif action == "close":
+        overall = SlaClock.objects.filter(event=event, step=SlaStep.OVERALL).order_by("-id").first()
+        updates["closed_on_time"] = overall is None or overall.breached_at is None
+    elif action == "reopen":
+        updates["closed_on_time"] = None
+    if updates:
+        for field, value in updates.items():
+            setattr(event, field, value)
+        type(event).objects.filter(pk=event.pk).update(**updates)
+
+
+def _cycle_start(event):
+    """Start of the current loop: the latest overall clock (a reopen starts a new one)."""
+    overall = SlaClock.objects.filter(event=event, step=SlaStep.OVERALL).order_by("-id").first()
+    return overall.started_at if overall else event.reported_at
 
 
 def sync_event(event, now: datetime | None = None) -> None:

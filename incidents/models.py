@@ -161,6 +161,12 @@ class Event(ConcurrentTransitionMixin, models.Model):
     # queues sort and filter by deadline without joining the clocks.
     due_at = models.DateTimeField(_("next due"), null=True, blank=True)
     light = models.CharField(_("traffic light"), max_length=8, default="green")
+    # Facts the evaluation report reads without replaying history.
+    first_dispatched_at = models.DateTimeField(_("first dispatched at"), null=True, blank=True)
+    handling_minutes = models.FloatField(_("handling time (working minutes)"), null=True, blank=True)
+    closed_on_time = models.BooleanField(_("closed on time"), null=True, blank=True)
+    extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0, db_default=0)
+    suspension_count = models.PositiveSmallIntegerField(_("suspensions"), default=0, db_default=0)
 
     reported_at = models.DateTimeField(_("reported at"))
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)

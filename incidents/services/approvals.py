@@ -120,9 +120,11 @@ def request_decide(*, actor: User, request_id: int, approve: bool, note: str = "
             from dispatch.sla import apply_extension
 
             data.update(apply_extension(event, hours=request.data["hours"], at=now))
+            event.extension_count += 1
             commit(event, acting, "extension_approve", from_state=event.state, reason=note, data=data, at=now)
         elif request.kind == RequestKind.SUSPENSION:
             from_state = run_transition(event, event.to_suspended, _("suspend"))
+            event.suspension_count += 1
             commit(event, acting, "suspend", from_state=from_state, reason=note or request.reason, data=data, at=now)
         else:
             from_state = run_transition(event, event.to_invalidated, _("invalidate"))

@@ -78,6 +78,7 @@ def event_dispatch(
         now = timezone.now()
         event.lead_department = department
         event.dispatched_at = now
+        event.first_dispatched_at = event.first_dispatched_at or now
         event.accepted_at = None
         commit(
             event,

@@ -1,0 +1,287 @@
+"""The SLA report against a hand-computed fixture of 22 events in 江南区."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from openpyxl import load_workbook
+
+from accounts.models import Department, Role, User
+from accounts.services import membership_grant
+from dispatch.models import RoutingRule
+from dispatch.reports import sla_report
+from dispatch.sweep import sweep
+from incidents import services as s
+from incidents.models import OrgUnit
+from tests.factories import dept, file_event, png, user
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+NANHU, LIUAN = "99010200100101", "99010200200101"
+NOW = datetime(2026, 11, 3, 16, 0, tzinfo=SH)
+
+
+def t(day, hh, mm=0):
+    return datetime(2026, 11, day, hh, mm, tzinfo=SH)
+
+
+def run_at(moment, fn, *args, **kwargs):
+    with freeze_time(moment):
+        return fn(*args, **kwargs)
+
+
+class Story:
+    """Shortcuts that drive one event through the real services at given moments."""
+
+    def __init__(self, grid, category="E0101", reporter=None):
+        self.grid = grid
+        self.op = user("op_nanhu") if grid == NANHU else user("op_jiangnan")
+        self.verifier = user("gw_nanhu1") if grid == NANHU else user("admin")
+        reporter = reporter or ("gw_nanhu1" if grid == NANHU else "op_jiangnan")
+        self.event = run_at(t(2, 9), file_event, reporter=reporter, grid=grid, category=category)
+        self.pk = self.event.pk
+
+    def dispatch(self, when, department):
+        run_at(when, s.event_dispatch, actor=self.op, event_id=self.pk, department=dept(department))
+        self.handler = HANDLERS[department]
+        return self
+
+    def accept(self, when):
+        run_at(when, s.event_accept, actor=user(self.handler), event_id=self.pk)
+        return self
+
+    def submit(self, when):
+        run_at(when, s.event_submit_result, actor=user(self.handler), event_id=self.pk, note="done", photos=[png()])
+        return self
+
+    def verify(self, when, passed=True):
+        run_at(
+            when, s.event_verify, actor=self.verifier, event_id=self.pk, passed=passed, note="" if passed else "redo"
+        )
+        return self
+
+    def close(self, when):
+        run_at(when, s.event_close, actor=self.op, event_id=self.pk)
+        return self
+
+    def loop(self, department, submit_at, close_at=None):
+        """Dispatched and accepted at 09:00 on the 2nd, result at `submit_at`, verified and closed."""
+        self.dispatch(t(2, 9), department).accept(t(2, 9)).submit(submit_at)
+        self.verify(submit_at).close(close_at or submit_at)
+        return self
+
+
+HANDLERS = {
+    "990102001-huanwei": "hd_nanhu_huanwei",
+    "990102001-chengguan": "hd_nanhu_chengguan",
+    "990102002-huanwei": "hd_liuan_huanwei",
+}
+NHW, NCG, LHW = "990102001-huanwei", "990102001-chengguan", "990102002-huanwei"
+
+
+@pytest.fixture
+def story():
+    RoutingRule.objects.update(is_active=False)
+    handler = User.objects.create_user("hd_liuan_huanwei", password="x")
+    membership_grant(user=handler, role=Role.HANDLER, department=Department.objects.get(code=LHW))
+
+    Story(NANHU).loop(NHW, t(2, 10))  # 1: 1 h
+    Story(NANHU).loop(NHW, t(2, 11))  # 2: 2 h
+    Story(NANHU).loop(NHW, t(2, 12))  # 3: 3 h
+    Story(NANHU, "E0402").loop(NHW, t(2, 10), close_at=t(3, 10))  # 4: 1 h, overall 24 h breached
+    e5 = Story(NANHU).dispatch(t(2, 9), NHW).accept(t(2, 9)).submit(t(2, 10)).verify(t(2, 10, 10), passed=False)
+    e5.submit(t(2, 11, 10)).verify(t(2, 11, 20)).close(t(2, 11, 30))  # 5: 1 h + 1 h, reworked
+    e6 = Story(NANHU).dispatch(t(2, 9), NHW).accept(t(2, 9))  # 6: open, handle overdue
+    e7 = Story(NANHU)
+    run_at(t(2, 9, 5), s.event_invalidate, actor=user("sup_nanhu"), event_id=e7.pk, reason="不是问题")  # 7
+    e8 = Story(NANHU)
+    run_at(t(2, 9, 5), s.event_merge, actor=user("op_nanhu"), event_id=e8.pk, into_event_id=e6.pk)  # 8: merged
+    e9 = Story(NANHU).dispatch(t(2, 9), NHW)
+    run_at(t(2, 9, 30), s.event_return, actor=user("hd_nanhu_huanwei"), event_id=e9.pk, reason="城管的事")
+    e9.dispatch(t(2, 9, 40), NCG).accept(t(3, 15, 30))  # 9: returned once, open, green
+    Story(NANHU).dispatch(t(2, 9), NCG).accept(t(2, 9)).submit(t(2, 9, 30)).verify(t(2, 9, 30)).close(t(2, 9, 40))  # 10
+    e11 = Story(NANHU).dispatch(t(2, 9), NCG).accept(t(2, 9))
+    req = run_at(
+        t(2, 10), s.extension_request, actor=user("hd_nanhu_chengguan"), event_id=e11.pk, hours=4, reason="吊车"
+    )
+    run_at(t(2, 10, 5), s.request_decide, actor=user("sup_nanhu"), request_id=req.pk, approve=True)
+    e11.submit(t(2, 16)).verify(t(2, 16, 10)).close(t(2, 16, 30))  # 11: 5.5 h, one extension
+    e12 = Story(NANHU).dispatch(t(2, 9), NCG).accept(t(2, 9))
+    req = run_at(t(2, 9, 30), s.suspension_request, actor=user("hd_nanhu_chengguan"), event_id=e12.pk, reason="封路")
+    run_at(t(2, 9, 30), s.request_decide, actor=user("sup_nanhu"), request_id=req.pk, approve=True)
+    run_at(t(2, 11, 30), s.event_resume, actor=user("hd_nanhu_chengguan"), event_id=e12.pk)
+    e12.submit(t(2, 14, 30)).verify(t(2, 14, 40)).close(t(2, 15))  # 12: 4 h − 2 h suspended
+    Story(NANHU).dispatch(t(3, 15, 45), NCG)  # 13: open, waiting for acceptance
+    Story(LIUAN).loop(LHW, t(2, 10))  # 14: 1 h
+    Story(LIUAN).loop(LHW, t(2, 10))  # 15: 1 h
+    fixed = run_at(t(2, 9), file_event, grid=NANHU, fixed_on_spot=True, result_note="当场清理", photos=[png()])
+    run_at(t(2, 9, 30), s.event_verify, actor=user("gw_nanhu1"), event_id=fixed.pk, passed=True)
+    run_at(t(2, 9, 40), s.event_close, actor=user("op_nanhu"), event_id=fixed.pk)  # 16: fixed on the spot
+    Story(LIUAN)  # 17: never dispatched
+    e18 = Story(LIUAN).dispatch(t(2, 9), LHW).accept(t(2, 9)).submit(t(2, 10)).verify(t(2, 10, 10), passed=False)
+    # 18: 1 h, then rework 10:10–12:10 of which 12:00–12:10 is lunch: 1 h 50 min. Reworked.
+    e18.submit(t(2, 12, 10)).verify(t(2, 12, 20)).close(t(2, 12, 30))
+    e19 = Story(LIUAN)
+    run_at(t(2, 9, 5), s.event_invalidate, actor=user("sup_jiangnan"), event_id=e19.pk, reason="重复")  # 19
+    Story(LIUAN, "E0402").loop(LHW, t(2, 10), close_at=t(3, 10))  # 20: late
+    Story(LIUAN).dispatch(t(2, 9), LHW).accept(t(3, 15))  # 21: open, green
+    e22 = Story(LIUAN).loop(LHW, t(2, 10))
+    run_at(t(3, 15), s.event_reopen, actor=user("op_jiangnan"), event_id=e22.pk, reason="回访不满意")  # 22
+    # Lights as the minute sweep leaves them; 17 and 22 are escalated and start afresh at the district.
+    result = run_at(NOW, sweep)
+    assert result.escalated == 2
+    return sla_report(
+        user("sup_jiangnan"), unit=OrgUnit.objects.get(code="990102"), start=date(2026, 11, 1), end=date(2026, 11, 30)
+    )
+
+
+def _check(row, **expected):
+    for name, value in expected.items():
+        actual = getattr(row, name)
+        if isinstance(value, float):
+            assert actual == pytest.approx(value), (row.label, name, actual, value)
+        else:
+            assert actual == value, (row.label, name, actual, value)
+
+
+def test_totals_match_the_hand_computation(story):
+    _check(
+        story.total,
+        received=22,
+        dispatched=17,
+        should_close=19,
+        closed=13,
+        closed_on_time=11,
+        reworked=2,
+        overdue_now=1,
+        returns=1,
+        extensions=1,
+        suspensions=1,
+        open_green=5,
+        open_yellow=0,
+        open_red=1,
+        closure_rate=13 / 19,
+        on_time_rate=11 / 19,
+        rework_rate=2 / 19,
+        mean_handling_hours=(24 * 60 - 180 + 170) / 60 / 13,
+        p90_handling_hours=3.0,
+    )
+
+
+def test_rows_by_department(story):
+    rows = {r.key: r for r in story.by_department}
+    assert set(rows) == {NHW, NCG, LHW, "-"}
+    _check(
+        rows[NHW],
+        received=6,
+        dispatched=6,
+        should_close=6,
+        closed=5,
+        closed_on_time=4,
+        reworked=1,
+        overdue_now=1,
+        mean_handling_hours=1.8,
+        p90_handling_hours=3.0,
+        closure_rate=5 / 6,
+        on_time_rate=4 / 6,
+    )
+    _check(
+        rows[NCG],
+        received=5,
+        closed=3,
+        closed_on_time=3,
+        returns=1,
+        extensions=1,
+        suspensions=1,
+        mean_handling_hours=8 / 3,
+        p90_handling_hours=5.5,
+    )
+    _check(
+        rows[LHW],
+        received=5,
+        closed=4,
+        closed_on_time=3,
+        reworked=1,
+        mean_handling_hours=350 / 240,
+        p90_handling_hours=170 / 60,
+    )
+    _check(rows["-"], received=6, dispatched=1, should_close=3, closed=1, closed_on_time=1, mean_handling_hours=1.0)
+
+
+def test_rows_by_region(story):
+    rows = {r.key: r for r in story.by_region}
+    assert list(rows) == ["990102001", "990102002"]
+    _check(
+        rows["990102001"],
+        received=14,
+        dispatched=11,
+        should_close=12,
+        closed=9,
+        closed_on_time=8,
+        reworked=1,
+        overdue_now=1,
+        returns=1,
+        extensions=1,
+        suspensions=1,
+        mean_handling_hours=17 / 8,
+        p90_handling_hours=5.5,
+    )
+    _check(
+        rows["990102002"],
+        received=8,
+        dispatched=6,
+        should_close=7,
+        closed=4,
+        closed_on_time=3,
+        reworked=1,
+        overdue_now=0,
+        mean_handling_hours=410 / 300,
+        p90_handling_hours=170 / 60,
+    )
+
+
+def test_a_street_supervisor_only_counts_their_street(story):
+    report = sla_report(
+        user("sup_nanhu"), unit=OrgUnit.objects.get(code="990102"), start=date(2026, 11, 1), end=date(2026, 11, 30)
+    )
+    assert report.total.received == 14
+
+
+def test_page_csv_xlsx_and_api(story, login):
+    client = login("sup_jiangnan")
+    query = {"unit": "990102", "start": "2026-11-01", "end": "2026-11-30"}
+    page = client.get("/reports/sla/", query)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "结案率" in html and "按期结案率" in html and "返工率" in html
+    assert page.context["report"].total.received == 22
+    csv = client.get("/reports/sla.csv", query)
+    assert csv["Content-Type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 1 + 4 + 2
+    assert ",22," in lines[1]
+    xlsx = client.get("/reports/sla.xlsx", query)
+    import io
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert [sheet.max_row for sheet in book.worksheets] == [2, 5, 3]
+    assert book.worksheets[0]["B2"].value == 22
+    api = client.get("/api/v1/reports/sla", query)
+    assert api.status_code == 200
+    assert api.json()["total"]["closure_rate"] == pytest.approx(13 / 19)
+
+
+def test_bad_report_input_is_explained(login):
+    client = login("sup_jiangnan")
+    response = client.get("/reports/sla/", {"unit": "990102", "start": "2026-11-30", "end": "2026-11-01"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["end"]
+    response = client.get("/api/v1/reports/sla", {"unit": "990103", "start": "2026-11-01", "end": "2026-11-30"})
+    assert response.status_code == 400 and "unit" in response.json()["errors"]
+
+
+def test_people_without_jurisdiction_get_no_report(login):
+    client = login("hd_nanhu_huanwei")
+    assert client.get("/reports/sla/").status_code == 404
+    assert client.get("/api/v1/reports/sla").status_code == 404
