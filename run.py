@@ -100,7 +100,7 @@ def serve(argv: list[str]) -> int:
 def test(argv: list[str]) -> int:
     ensure_venv(dev=True)
     env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.test")
     return subprocess.run([str(PY), "-m", "pytest", *argv], cwd=ROOT, env=env).returncode
 
 

@@ -42,3 +42,8 @@ class Conflict(ServiceError):
 
     code = "conflict"
     status = 409
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"
+    status = 429

@@ -185,3 +185,7 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # Inbound requests from department systems: how old a signed timestamp may be.
 DEPARTMENT_API_MAX_SKEW_SECONDS = 300
+
+# Intake rate limits: events a person (or an API key) may file per minute.
+INTAKE_RATE_PER_USER_PER_MINUTE = env_int("INTAKE_RATE_PER_USER_PER_MINUTE", 30)
+INTAKE_RATE_PER_KEY_PER_MINUTE = env_int("INTAKE_RATE_PER_KEY_PER_MINUTE", 600)

@@ -23,6 +23,7 @@ from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Attachment, Event, EventRecord, State
 from ..permissions import Acting
 from ..photos import ProcessedPhoto
+from ..selectors import events_for_user
 
 REASON_MAX = 2000
 
@@ -44,17 +45,20 @@ def optional_text(text: str | None, field: str, limit: int = REASON_MAX) -> str:
 
 
 @contextlib.contextmanager
-def locked_event(event_id: int, expected_version: int | None = None) -> Iterator[Event]:
+def locked_event(event_id: int, expected_version: int | None = None, viewer=None) -> Iterator[Event]:
     """Open a transaction holding the event's row lock; a stale version is a conflict.
 
     The second of two concurrent operators waits here for the first to
-    commit, then finds the event changed and gets Conflict.
+    commit, then finds the event changed and gets Conflict. An event outside
+    the `viewer`'s scope does not exist for them (NotFound, not "forbidden").
     """
     with transaction.atomic():
         try:
             event = Event.objects.select_for_update().get(pk=event_id)
         except (Event.DoesNotExist, ValueError, TypeError):
             raise NotFound(_("No such event.")) from None
+        if viewer is not None and not events_for_user(viewer).filter(pk=event.pk).exists():
+            raise NotFound(_("No such event."))
         if expected_version is not None and event.version != expected_version:
             raise Conflict(
                 _("Someone else changed event %(code)s while you were working on it; reload and try again.")

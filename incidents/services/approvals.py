@@ -61,7 +61,7 @@ def extension_request(
         raise InvalidInput({"hours": _("Enter a whole number of hours.")}) from None
     if not 1 <= hours <= MAX_EXTENSION_HOURS:
         raise InvalidInput({"hours": _("Between 1 and %(max)d hours.") % {"max": MAX_EXTENSION_HOURS}})
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         acting = require_handler(actor, event.lead_department, _("ask for an extension"), acting)
         if event.state not in (State.DISPATCHED, State.ACCEPTED):
             raise Conflict(_("Extensions are asked for while the event is being handled."), code="invalid_transition")
@@ -75,7 +75,7 @@ def suspension_request(*, actor: User, event_id: int, reason: str, until: str = 
     """The lead department asks to suspend (挂账) work that cannot finish in time."""
     reason = require_reason(reason)
     until = optional_text(until, "until", 32)
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         acting = require_department(actor, "handle_event", event.lead_department, _("ask for a suspension"))
         if event.state != State.ACCEPTED:
             raise Conflict(_("Only an accepted event can be suspended."), code="invalid_transition")
@@ -85,7 +85,7 @@ def suspension_request(*, actor: User, event_id: int, reason: str, until: str = 
 def invalidation_request(*, actor: User, event_id: int, reason: str) -> ApprovalRequest:
     """An operator proposes to invalidate (作废) a report that is not a real case."""
     reason = require_reason(reason)
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         acting = require_unit(actor, "operate_event", event.owner_unit, _("propose invalidation"))
         if event.state not in (State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED):
             raise Conflict(
@@ -101,7 +101,7 @@ def request_decide(*, actor: User, request_id: int, approve: bool, note: str = "
         event_id = ApprovalRequest.objects.values_list("event_id", flat=True).get(pk=request_id)
     except (ApprovalRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("No such request.")) from None
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
         acting = require_unit(actor, "supervise_event", event.grid, _("decide requests"))
         if request.status != RequestStatus.PENDING:
@@ -153,7 +153,7 @@ def _refuse_other_pending(event: Event, acting: Acting, now) -> None:
 def event_resume(*, actor: User, event_id: int, note: str = "") -> Event:
     """Resume (恢复) a suspended event: its handling clock runs again."""
     note = optional_text(note, "note")
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         acting = unit_grant(actor, "supervise_event", event.grid) or require_department(
             actor, "handle_event", event.lead_department, _("resume this event")
         )
@@ -170,7 +170,7 @@ def event_invalidate(*, actor: User, event_id: int, reason: str) -> Event:
             event_id=event_id, kind=RequestKind.INVALIDATION, status=RequestStatus.PENDING
         ).first()
         if request is None:
-            with locked_event(event_id) as event:
+            with locked_event(event_id, viewer=actor) as event:
                 acting = require_unit(actor, "supervise_event", event.grid, _("invalidate events"))
                 if event.state not in (State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED):
                     raise Conflict(

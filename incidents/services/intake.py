@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.grid_index import locate_grid
 from accounts.models import OrgUnit, Tier, User
+from citygov.ratelimit import allow
 from dispatch import sla
 from dispatch.outbox import outbox_put
 from dispatch.routing import route_new_event
 
 from ..duplicates import Duplicate, likely_duplicates
-from ..errors import InvalidInput, NotPermitted
+from ..errors import InvalidInput, NotPermitted, RateLimited
 from ..models import AttachmentKind, Category, Event, Source, Urgency
 from ..permissions import Acting, require_unit
 from ..photos import process_photos
@@ -57,6 +59,20 @@ def _resolve_category(category: Category | str | None, errors: dict) -> Category
     return found
 
 
+def _check_rate(acting: Acting, rate_key: str | None) -> None:
+    """Per-person and per-API-key intake limits: a stuck client or a script cannot flood the queues."""
+    if rate_key:
+        key, limit = f"intake:key:{rate_key}", settings.INTAKE_RATE_PER_KEY_PER_MINUTE
+    elif acting.user is not None:
+        key, limit = f"intake:user:{acting.user.pk}", settings.INTAKE_RATE_PER_USER_PER_MINUTE
+    else:
+        return
+    if not allow(key, limit, 60):
+        raise RateLimited(
+            _("Too many events filed in the last minute (limit %(n)d); try again shortly.") % {"n": limit}
+        )
+
+
 def owning_unit_for(grid: OrgUnit) -> OrgUnit:
     """New events wait for the operators of the street (街镇) that contains their grid."""
     street_code = grid.depth_codes[Tier.STREET - 1]
@@ -80,6 +96,7 @@ def event_file(
     fixed_on_spot: bool = False,
     result_note: str = "",
     acting: Acting | None = None,
+    rate_key: str | None = None,
 ) -> FiledEvent:
     """File a new event (上报). With `fixed_on_spot` the grid worker has already fixed it (自处理).
 
@@ -136,6 +153,7 @@ def event_file(
         if actor is None:
             raise NotPermitted(_("Sign in to file an event."))
         acting = require_unit(actor, "report_event", grid, _("file events"))
+    _check_rate(acting, rate_key)
     if fixed_on_spot and acting.role not in ("grid_worker", "admin"):
         raise NotPermitted(_("Only grid workers fix events on the spot."))
 

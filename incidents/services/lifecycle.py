@@ -71,7 +71,7 @@ def event_dispatch(
     """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办)."""
     note = optional_text(note, "note")
     co = list(dict.fromkeys(co_departments))
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = acting or _operator(actor, event, _("dispatch events"))
         _check_departments(acting, event, department, co)
         from_state = run_transition(event, event.to_dispatched, _("dispatch"))
@@ -105,7 +105,7 @@ def event_redispatch(
     """Redispatch (改派) an event already with a department to another one; a reason is required."""
     reason = require_reason(reason)
     co = list(dict.fromkeys(co_departments))
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("redispatch events"))
         _check_departments(acting, event, department, co)
         if department == event.lead_department and event.state in WITH_DEPARTMENT:
@@ -135,7 +135,7 @@ def event_escalate(*, actor: User | None, event_id: int, reason: str, expected_v
     `actor=None` is the SLA sweep escalating an event nobody dispatched in time.
     """
     reason = require_reason(reason)
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("escalate events"))
         if event.owner_unit.tier == Tier.CITY or event.owner_unit.parent_id is None:
             raise Conflict(_("The city is the top tier; there is nobody to escalate to."), code="top_tier")
@@ -157,7 +157,7 @@ def event_accept(
     *, actor: User | None, event_id: int, expected_version: int | None = None, acting: Acting | None = None
 ) -> Event:
     """Accept (签收): the lead department acknowledges; the handling clock starts."""
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = require_handler(actor, event.lead_department, _("accept this event"), acting)
         from_state = run_transition(event, event.to_accepted, _("accept"))
         event.accepted_at = timezone.now()
@@ -175,7 +175,7 @@ def event_return(
 ) -> Event:
     """Return (退回): "not ours"; the event goes back to the dispatching tier with the reason."""
     reason = require_reason(reason)
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = require_handler(actor, event.lead_department, _("return this event"), acting)
         from_state = run_transition(event, event.to_returned, _("return"))
         department = event.lead_department
@@ -202,7 +202,7 @@ def event_submit_result(
     processed = process_photos(photos, "photos")
     if not processed:
         raise InvalidInput({"photos": _("Add at least one photo of the result.")})
-    with written_files() as written, locked_event(event_id, expected_version) as event:
+    with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
         if acting is not None:
             acting = require_handler(None, event.lead_department, _("submit a result"), acting)
         else:
@@ -238,7 +238,7 @@ def event_verify(
     """On-site verification (核查). Pass → verified; fail → rework (返工), back to the department."""
     note = require_reason(note, "note") if not passed else optional_text(note, "note")
     processed = process_photos(photos, "photos")
-    with written_files() as written, locked_event(event_id, expected_version) as event:
+    with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
         acting = require_unit(actor, "verify_event", event.grid, _("verify events"))
         now = timezone.now()
         if passed:
@@ -262,7 +262,7 @@ def event_verify(
 def event_close(*, actor: User, event_id: int, note: str = "", expected_version: int | None = None) -> Event:
     """Close (结案) a verified event."""
     note = optional_text(note, "note")
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("close events"))
         from_state = run_transition(event, event.to_closed, _("close"))
         event.closed_at = timezone.now()
@@ -273,7 +273,7 @@ def event_close(*, actor: User, event_id: int, note: str = "", expected_version:
 def event_reopen(*, actor: User, event_id: int, reason: str, expected_version: int | None = None) -> Event:
     """Reopen (回访不满意): the reporter is unsatisfied after closure; back to dispatch."""
     reason = require_reason(reason)
-    with locked_event(event_id, expected_version) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("reopen events"))
         from_state = run_transition(event, event.to_reopened, _("reopen"))
         previous = event.lead_department.code if event.lead_department else None
@@ -289,7 +289,7 @@ def event_reopen(*, actor: User, event_id: int, reason: str, expected_version: i
 def event_urge(*, actor: User, event_id: int, note: str) -> Event:
     """Urge (督办): supervisor pressure on an open event; recorded and notified, no state change."""
     note = require_reason(note, "note")
-    with locked_event(event_id) as event:
+    with locked_event(event_id, viewer=actor) as event:
         acting = require_unit(actor, "supervise_event", event.grid, _("urge events"))
         if event.state not in OPEN_STATES:
             raise Conflict(_("Event %(code)s is no longer open.") % {"code": event.code}, code="invalid_transition")
@@ -305,7 +305,7 @@ def event_merge(*, actor: User, event_id: int, into_event_id: int, reason: str =
         raise InvalidInput({"into": _("An event cannot be merged into itself.")})
     # Lock both rows, lower id first, so two opposite merges cannot deadlock.
     first, second = sorted([int(event_id), int(into_event_id)])
-    with locked_event(first) as a, locked_event(second) as b:
+    with locked_event(first, viewer=actor) as a, locked_event(second, viewer=actor) as b:
         duplicate, target = (a, b) if a.pk == int(event_id) else (b, a)
         acting = _operator(actor, duplicate, _("merge events"))
         if target.state not in OPEN_STATES:
@@ -325,7 +325,7 @@ def event_add_note(*, actor: User, event_id: int, note: str, photos=()) -> Event
     """A note (and photos) from the lead or a co-handling department (协办), no state change."""
     note = require_reason(note, "note")
     processed = process_photos(photos, "photos")
-    with written_files() as written, locked_event(event_id) as event:
+    with written_files() as written, locked_event(event_id, viewer=actor) as event:
         acting = department_grant(actor, "handle_event", event.lead_department)
         if acting is None:
             for dept in event.co_departments.all():

@@ -5,7 +5,7 @@ import pytest
 from dispatch.models import Notification, OutboxMessage
 from dispatch.outbox import deliver_pending
 from incidents import services
-from incidents.errors import Conflict, InvalidInput, NotPermitted
+from incidents.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import ApprovalRequest, Event, RequestStatus, State
 from tests.factories import (
@@ -96,10 +96,19 @@ def test_district_operator_dispatches_to_district_departments():
     assert event.state == State.DISPATCHED
 
 
-@pytest.mark.parametrize("username", ["op_hexi", "hd_nanhu_huanwei", "gw_nanhu1", "sup_nanhu", "op_nanhu1"])
-def test_others_cannot_dispatch(username):
+@pytest.mark.parametrize(
+    ("username", "error"),
+    [
+        ("op_hexi", NotFound),  # another district: the event does not exist for them
+        ("hd_nanhu_huanwei", NotFound),  # not (yet) their department's event
+        ("gw_nanhu1", NotPermitted),  # sees it, may not dispatch
+        ("sup_nanhu", NotPermitted),
+        ("op_nanhu1", NotPermitted),  # community operator: the street owns the event
+    ],
+)
+def test_others_cannot_dispatch(username, error):
     event = file_event()
-    with pytest.raises(NotPermitted):
+    with pytest.raises(error):
         services.event_dispatch(actor=user(username), event_id=event.pk, department=dept("990102001-huanwei"))
     unchanged(event)
 
@@ -158,8 +167,12 @@ def test_the_system_escalates_when_nobody_dispatches():
 
 def test_only_the_lead_department_accepts():
     event = dispatched_event()
-    for username in ("hd_nanhu_chengguan", "hd_jiangnan_huanwei", "op_nanhu"):
-        with pytest.raises(NotPermitted):
+    for username, error in (
+        ("hd_nanhu_chengguan", NotFound),
+        ("hd_jiangnan_huanwei", NotFound),
+        ("op_nanhu", NotPermitted),
+    ):
+        with pytest.raises(error):
             services.event_accept(actor=user(username), event_id=event.pk)
     unchanged(event)
     event = services.event_accept(actor=user("hd_nanhu_huanwei"), event_id=event.pk)
@@ -187,7 +200,7 @@ def test_co_handlers_add_notes_but_only_the_lead_submits():
     services.event_add_note(actor=user("hd_nanhu_chengguan"), event_id=event.pk, note="已协助劝离", photos=[png()])
     with pytest.raises(NotPermitted, match="only the lead"):
         services.event_submit_result(actor=user("hd_nanhu_chengguan"), event_id=event.pk, note="x", photos=[png()])
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.event_add_note(actor=user("hd_hexi_chengguan"), event_id=event.pk, note="x")
     event = Event.objects.get(pk=event.pk)
     assert event.state == State.ACCEPTED
@@ -223,11 +236,11 @@ def test_verification_fail_is_rework_back_to_the_department():
 
 def test_verification_only_in_ones_own_grids():
     event = handled_event()
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.event_verify(actor=user("gw_xiling1"), event_id=event.pk, passed=True)
-    # A grid worker of another grid of the same community is refused too.
+    # A grid worker of another grid of the same community does not even see it.
     event2 = handled_event(grid="99010200100102")
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.event_verify(actor=user("gw_nanhu1_01"), event_id=event2.pk, passed=True)
     services.event_verify(actor=user("gw_nanhu1"), event_id=event2.pk, passed=True)
 
@@ -265,7 +278,7 @@ def test_extension_request_and_approval():
         services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=4, reason="again")
     with pytest.raises(NotPermitted):
         services.request_decide(actor=user("op_nanhu"), request_id=request.pk, approve=True)
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.request_decide(actor=user("sup_hexi"), request_id=request.pk, approve=True)
     services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
     request.refresh_from_db()
@@ -306,8 +319,10 @@ def test_suspension_needs_approval_and_resume_runs_the_clock_again():
 
 def test_invalidation_is_proposed_by_an_operator_and_approved_by_a_supervisor():
     event = file_event()
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.invalidation_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, reason="x")
+    with pytest.raises(NotPermitted):
+        services.invalidation_request(actor=user("gw_nanhu1"), event_id=event.pk, reason="x")
     request = services.invalidation_request(actor=user("op_nanhu"), event_id=event.pk, reason="重复的恶作剧")
     assert Event.objects.get(pk=event.pk).state == State.REPORTED
     services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
@@ -379,7 +394,7 @@ def test_side_effects_leave_through_the_outbox_once():
 def test_a_refused_operation_queues_nothing():
     event = file_event()
     count = OutboxMessage.objects.count()
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotFound):
         services.event_dispatch(actor=user("op_hexi"), event_id=event.pk, department=dept("990102001-huanwei"))
     assert OutboxMessage.objects.count() == count
 

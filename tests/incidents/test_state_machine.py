@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from incidents import services
-from incidents.errors import Conflict, InvalidInput, NotPermitted
+from incidents.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import ApprovalRequest, Event, EventRecord, RequestStatus
 from tests.factories import dept, file_event, png, user
@@ -54,7 +54,7 @@ INSIDERS = ["op_nanhu", "op_jiangnan", "sup_nanhu", "gw_nanhu1", "hd_nanhu_huanw
 OUTSIDERS = ["op_hexi", "sup_hexi", "gw_xiling1", "hd_hexi_chengguan"]
 PERSONAS = INSIDERS + OUTSIDERS
 DEPARTMENTS = ["990102001-huanwei", "990102001-chengguan", "990102-huanwei"]
-EXPECTED_ERRORS = (NotPermitted, Conflict, InvalidInput)
+EXPECTED_ERRORS = (NotPermitted, NotFound, Conflict, InvalidInput)
 
 
 def who(*likely: str):
