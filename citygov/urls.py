@@ -6,12 +6,30 @@ from django.urls import include, path
 
 from accounts.views import home
 from dispatch import report_views
+from dispatch import views as dispatch_views
+from incidents import views as event_views
 
 from .health import healthz
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("report/", event_views.report_event, name="event-report"),
+    path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),
+    path("mine/", event_views.my_events, name="my-events"),
+    path("verify/", event_views.verify_queue, name="verify-queue"),
+    path("events/<int:pk>/", event_views.event_detail, name="event-detail"),
+    path("events/<int:pk>/act/<slug:name>", event_views.event_action, name="event-action"),
+    path("events/<int:pk>/decide/<int:request_id>", event_views.event_decide, name="event-decide"),
+    path("events/<int:pk>/reveal", event_views.reveal_contact, name="event-reveal"),
+    path("console/", dispatch_views.console, name="console"),
+    path("console/dispatch/<int:pk>", dispatch_views.quick_dispatch, name="console-quick-dispatch"),
+    path("console/bulk-dispatch", dispatch_views.bulk_dispatch, name="console-bulk-dispatch"),
+    path("inbox/", dispatch_views.inbox, name="inbox"),
+    path("supervise/", dispatch_views.supervise, name="supervise"),
+    path("supervise/urge/<int:pk>", dispatch_views.urge, name="supervise-urge"),
+    path("notifications/", dispatch_views.notifications, name="notifications"),
+    path("notifications/read", dispatch_views.notifications_read, name="notifications-read"),
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),
     path("reports/sla.csv", report_views.sla_report_csv, name="sla-report-csv"),
     path("reports/sla.xlsx", report_views.sla_report_xlsx, name="sla-report-xlsx"),

@@ -49,3 +49,12 @@ def login(client):
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service messages in English, so tests can match them; pages still negotiate their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

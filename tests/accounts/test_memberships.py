@@ -85,9 +85,11 @@ def test_there_is_a_demo_user_for_every_role_at_several_tiers():
 @pytest.mark.parametrize("username", [spec.username for spec in DEMO_USERS])
 def test_every_demo_user_signs_in(login, username):
     client = login(username)
-    response = client.get("/")
+    response = client.get("/?stay=1")
     assert response.status_code == 200
     assert response.context["memberships"]
+    start = client.get("/", follow=True)
+    assert start.status_code == 200
 
 
 def test_wrong_password_is_refused_beside_the_form(client):
