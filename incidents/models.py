@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.models import Department, OrgUnit
@@ -346,6 +347,36 @@ class ApprovalRequest(models.Model):
         return f"{self.get_kind_display()} · {self.event.code} · {self.get_status_display()}"
 
 
+ACTION_LABELS = {
+    "file": pgettext_lazy("history", "filed"),
+    "self_handle": pgettext_lazy("history", "fixed on the spot"),
+    "dispatch": pgettext_lazy("history", "dispatched"),
+    "redispatch": pgettext_lazy("history", "redispatched"),
+    "escalate": pgettext_lazy("history", "escalated"),
+    "accept": pgettext_lazy("history", "accepted"),
+    "return": pgettext_lazy("history", "returned"),
+    "submit_result": pgettext_lazy("history", "result submitted"),
+    "verify_pass": pgettext_lazy("history", "verified: passed"),
+    "verify_fail": pgettext_lazy("history", "verified: rework"),
+    "close": pgettext_lazy("history", "closed"),
+    "reopen": pgettext_lazy("history", "reopened"),
+    "urge": pgettext_lazy("history", "urged"),
+    "note": pgettext_lazy("history", "co-handler note"),
+    "merge": pgettext_lazy("history", "merged into another event"),
+    "absorb": pgettext_lazy("history", "absorbed a duplicate"),
+    "extension_request": pgettext_lazy("history", "extension requested"),
+    "extension_approve": pgettext_lazy("history", "extension approved"),
+    "extension_refuse": pgettext_lazy("history", "extension refused"),
+    "suspension_request": pgettext_lazy("history", "suspension requested"),
+    "suspend": pgettext_lazy("history", "suspended"),
+    "suspension_refuse": pgettext_lazy("history", "suspension refused"),
+    "resume": pgettext_lazy("history", "resumed"),
+    "invalidation_request": pgettext_lazy("history", "invalidation proposed"),
+    "invalidate": pgettext_lazy("history", "invalidated"),
+    "invalidation_refuse": pgettext_lazy("history", "invalidation refused"),
+}
+
+
 class EventRecord(models.Model):
     """One append-only line of an event's history, linked into a per-event hash chain.
 
@@ -391,6 +422,18 @@ class EventRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}#{self.seq} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def from_label(self) -> str:
+        return State(self.from_state).label if self.from_state in State.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return State(self.to_state).label if self.to_state in State.values else ""
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

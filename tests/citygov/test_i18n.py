@@ -22,3 +22,5 @@ def test_every_message_has_a_chinese_translation():
     entries = po.split("\n\n")[1:]
     untranslated = [e for e in entries if 'msgstr ""' in e and e.rstrip().endswith('msgstr ""') and "#~" not in e]
     assert untranslated == []
+    fuzzy = [e for e in entries if "#, fuzzy" in e or ", fuzzy" in e.split("\n")[0]]
+    assert fuzzy == []

@@ -1,0 +1,189 @@
+"""The closed loop in a real browser (Debian's chromium driven by Playwright), phone and desktop sized.
+
+grid worker files with a photo → operator dispatches → handler submits →
+grid worker verifies → operator closes. Screenshots of every main page go to
+var/screenshots/ (named in the README).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fixtures.demo_city import DEMO_PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Written on every run (var/ is not tracked); docs/screenshots/ holds a reviewed copy.
+SHOTS = Path(os.environ.get("CITYGOV_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (.ci/run installs it)"),
+]
+
+
+def _photo() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 160, 90)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # The ORM runs beside Playwright's event loop in this thread; only for this module.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+class Session:
+    def __init__(self, browser, base: str, size: str, username: str):
+        self.size = size
+        self.context = browser.new_context(viewport=VIEWPORTS[size], locale="zh-CN", timezone_id="Asia/Shanghai")
+        self.page = self.context.new_page()
+        self.base = base
+        self.page.goto(f"{base}/accounts/login/")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", DEMO_PASSWORD)
+        self.page.click("main button[type=submit]")
+        self.page.wait_for_load_state("networkidle")
+
+    def go(self, path: str):
+        self.page.goto(f"{self.base}{path}")
+        self.page.wait_for_load_state("networkidle")
+
+    def shot(self, name: str):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{self.size}-{name}.png"), full_page=True)
+
+    def open_action(self, name: str):
+        self.page.click(f"#action-{name} > summary")
+
+    def close(self):
+        self.context.close()
+
+
+def _no_horizontal_overflow(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+@pytest.mark.usefixtures("committed_city")
+def test_closed_loop_in_the_browser(browser, live_server, size):
+    from incidents.models import Event
+
+    base = live_server.url
+
+    login = browser.new_context(viewport=VIEWPORTS[size], locale="zh-CN").new_page()
+    login.goto(f"{base}/accounts/login/")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    login.screenshot(path=str(SHOTS / f"{size}-01-login.png"), full_page=True)
+    login.context.close()
+
+    # 1. The grid worker files an event with a photo, choosing the place on the map.
+    gw = Session(browser, base, size, "gw_nanhu1")
+    gw.go("/report/")
+    assert gw.page.locator("#category-search").count() == 1, gw.page.content()[1500:5000]
+    gw.page.fill("#category-search", "违法建设")
+    assert gw.page.input_value("select[name=category]")
+    gw.page.fill("input[name=title]", "小区内违法搭建")
+    gw.page.fill("textarea[name=description]", "3号楼楼顶新搭建彩钢板房")
+    gw.page.set_input_files(
+        "input[name=photos]", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    gw.page.locator("svg.gridmap polygon").first.click()
+    assert gw.page.input_value("input[name=latitude]")
+    gw.shot("02-report-form")
+    assert _no_horizontal_overflow(gw.page)
+    gw.page.click("button.primary.wide")
+    gw.page.wait_for_load_state("networkidle")
+    event = Event.objects.latest("id")
+    assert event.title == "小区内违法搭建" and event.attachments.count() == 1
+    assert gw.page.url.endswith(f"/events/{event.pk}/")
+    gw.shot("03-event-filed")
+
+    # 2. The operator dispatches from the console, as routing suggests.
+    op = Session(browser, base, size, "op_nanhu")
+    op.go("/console/")
+    assert event.code in op.page.content()
+    op.shot("04-console")
+    op.go(f"/events/{event.pk}/")
+    op.open_action("dispatch")
+    op.shot("05-event-dispatch")
+    op.page.click("#action-dispatch button[type=submit]")
+    op.page.wait_for_load_state("networkidle")
+    event.refresh_from_db()
+    assert event.state == "dispatched" and event.lead_department.code == "990102001-chengguan"
+
+    # 3. The handler accepts and submits the result with an after-photo.
+    hd = Session(browser, base, size, "hd_nanhu_chengguan")
+    hd.go("/inbox/")
+    hd.shot("06-inbox")
+    hd.go(f"/events/{event.pk}/")
+    hd.open_action("accept")
+    hd.page.click("#action-accept button[type=submit]")
+    hd.page.wait_for_load_state("networkidle")
+    hd.open_action("submit")
+    hd.page.fill("textarea[name=submit-note]", "已责令拆除，现场恢复原状")
+    hd.page.set_input_files(
+        "input[name=submit-photos]", files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    hd.shot("07-submit-result")
+    hd.page.click("#action-submit button[type=submit]")
+    hd.page.wait_for_load_state("networkidle")
+    event.refresh_from_db()
+    assert event.state == "handled"
+
+    # 4. The grid worker verifies on site.
+    gw.go("/verify/")
+    assert event.code in gw.page.content()
+    gw.go(f"/events/{event.pk}/")
+    gw.open_action("verify")
+    gw.page.check("input[name=verify-passed][value='1']")
+    gw.shot("08-verify")
+    gw.page.click("#action-verify button[type=submit]")
+    gw.page.wait_for_load_state("networkidle")
+    event.refresh_from_db()
+    assert event.state == "verified"
+
+    # 5. The operator closes it.
+    op.go(f"/events/{event.pk}/")
+    op.open_action("close")
+    op.page.click("#action-close button[type=submit]")
+    op.page.wait_for_load_state("networkidle")
+    event.refresh_from_db()
+    assert event.state == "closed"
+    op.shot("09-event-closed")
+    assert _no_horizontal_overflow(op.page)
+
+    sup = Session(browser, base, size, "sup_jiangnan")
+    sup.go("/supervise/")
+    sup.shot("10-supervise")
+    sup.go("/reports/sla/")
+    sup.shot("11-sla-report")
+    sup.go("/notifications/")
+    sup.shot("12-notifications")
+    for session in (gw, op, hd, sup):
+        session.close()
