@@ -1,11 +1,28 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from dispatch import department_api as dept
 from dispatch.api import RoutingSimulationView, SlaReportView
+from incidents import api as events
 
 app_name = "api"
 
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("events", events.EventListCreateView.as_view(), name="events"),
+    path("events/<str:code>", events.EventDetailView.as_view(), name="event"),
+    path("events/<str:code>/history", events.EventHistoryView.as_view(), name="event-history"),
+    *[
+        path(f"events/<str:code>/{name}", view.as_view(), name=f"event-{name}")
+        for name, view in events.OPERATION_VIEWS.items()
+    ],
+    path("requests", events.PendingRequestsView.as_view(), name="requests"),
+    path("requests/<int:pk>/decide", events.RequestDecideView.as_view(), name="request-decide"),
+    path("categories", events.CategoryListView.as_view(), name="categories"),
+    path("org-units", events.OrgUnitListView.as_view(), name="org-units"),
+    path("departments", events.DepartmentListView.as_view(), name="departments"),
     path("routing/simulate", RoutingSimulationView.as_view(), name="routing-simulate"),
     path("reports/sla", SlaReportView.as_view(), name="sla-report"),
     path("department-system/events", dept.DepartmentInboxView.as_view(), name="dept-inbox"),

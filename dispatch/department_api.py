@@ -87,26 +87,26 @@ class _DepartmentView(APIView):
         return event
 
 
-class ReasonInput(serializers.Serializer):
+class DepartmentReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ExtensionInput(serializers.Serializer):
+class DepartmentExtensionInput(serializers.Serializer):
     hours = serializers.IntegerField(min_value=1, max_value=720)
     reason = serializers.CharField(max_length=2000)
 
 
-class PhotoInput(serializers.Serializer):
+class DepartmentPhotoInput(serializers.Serializer):
     filename = serializers.CharField(max_length=100)
     content_base64 = serializers.CharField()
 
 
-class ResultInput(serializers.Serializer):
+class DepartmentResultInput(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
-    photos = PhotoInput(many=True, min_length=1, max_length=9)
+    photos = DepartmentPhotoInput(many=True, min_length=1, max_length=9)
 
 
-class EventStateOutput(serializers.Serializer):
+class DepartmentEventState(serializers.Serializer):
     code = serializers.CharField()
     state = serializers.CharField()
     version = serializers.IntegerField()
@@ -123,7 +123,7 @@ CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="Event c
 class DepartmentInboxView(_DepartmentView):
     """Open events this department leads."""
 
-    @extend_schema(responses={200: EventStateOutput(many=True)}, tags=["department systems"])
+    @extend_schema(responses={200: DepartmentEventState(many=True)}, tags=["department systems"])
     def get(self, request):
         events = Event.objects.filter(lead_department=request.user.department, state__in=OPEN_STATES).order_by("id")[
             :500
@@ -132,7 +132,7 @@ class DepartmentInboxView(_DepartmentView):
 
 
 class DepartmentAcceptView(_DepartmentView):
-    @extend_schema(request=None, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"])
+    @extend_schema(request=None, responses={200: DepartmentEventState}, parameters=[CODE], tags=["department systems"])
     def post(self, request, code: str):
         event = self.own_event(request, code)
         services.event_accept(actor=None, acting=request.user.acting, event_id=event.pk)
@@ -141,11 +141,14 @@ class DepartmentAcceptView(_DepartmentView):
 
 class DepartmentReturnView(_DepartmentView):
     @extend_schema(
-        request=ReasonInput, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+        request=DepartmentReasonInput,
+        responses={200: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
     )
     def post(self, request, code: str):
         event = self.own_event(request, code)
-        data = ReasonInput(data=request.data)
+        data = DepartmentReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.event_return(
             actor=None, acting=request.user.acting, event_id=event.pk, reason=data.validated_data["reason"]
@@ -155,11 +158,14 @@ class DepartmentReturnView(_DepartmentView):
 
 class DepartmentExtensionView(_DepartmentView):
     @extend_schema(
-        request=ExtensionInput, responses={201: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+        request=DepartmentExtensionInput,
+        responses={201: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
     )
     def post(self, request, code: str):
         event = self.own_event(request, code)
-        data = ExtensionInput(data=request.data)
+        data = DepartmentExtensionInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.extension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
         return Response(_state(event), status=201)
@@ -167,11 +173,14 @@ class DepartmentExtensionView(_DepartmentView):
 
 class DepartmentResultView(_DepartmentView):
     @extend_schema(
-        request=ResultInput, responses={200: EventStateOutput}, parameters=[CODE], tags=["department systems"]
+        request=DepartmentResultInput,
+        responses={200: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
     )
     def post(self, request, code: str):
         event = self.own_event(request, code)
-        data = ResultInput(data=request.data)
+        data = DepartmentResultInput(data=request.data)
         data.is_valid(raise_exception=True)
         photos = []
         for i, photo in enumerate(data.validated_data["photos"]):

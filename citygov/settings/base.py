@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "citygov",
     "axes",
@@ -119,10 +120,23 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "citygov.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
+    # Swagger UI and ReDoc served from our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyEnum": "incidents.models.Urgency.choices",
+        "SourceEnum": "incidents.models.Source.choices",
+        "IntakeSourceEnum": "incidents.api.INTAKE_SOURCES",
+        "StateEnum": "incidents.models.State.choices",
+    },
     "TITLE": "citygov API",
     "DESCRIPTION": "Incident dispatch and closed-loop workflow engine (一网统管).",
     "VERSION": "1.0.0",
