@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=48)
+STALE = timedelta(minutes=5)
 
 
 class IdempotencyMismatch(exceptions.APIException):
@@ -34,11 +35,16 @@ class IdempotencyInFlight(exceptions.APIException):
 
 
 class Replay(exceptions.APIException):
-    """Carries a stored response out of `initial()`; handled by the mixin."""
+    """Carries the stored response of a completed request with the same key and body."""
 
-    def __init__(self, response: Response):
+    def __init__(self, record):
         super().__init__()
-        self.response = response
+        self.record = record
+
+    def response(self) -> Response:
+        replay = Response(json.loads(self.record.response_body), status=self.record.response_status)
+        replay["Idempotent-Replayed"] = "true"
+        return replay
 
 
 def _scope(request) -> str:
@@ -50,9 +56,44 @@ def _scope(request) -> str:
     return f"user:{getattr(user, 'pk', 'anon')}"
 
 
-def _fingerprint(request) -> str:
-    body = request.body if hasattr(request, "body") else b""
+def fingerprint(request) -> str:
+    """SHA-256 over method, path and body (or the parsed form, once a multipart body is consumed)."""
+    from django.http.request import RawPostDataException
+
+    try:
+        body = request.body
+    except RawPostDataException:
+        body = json.dumps(sorted((k, request.POST.getlist(k)) for k in request.POST), ensure_ascii=False).encode()
     return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + body).hexdigest()
+
+
+def begin(scope: str, key: str, print_: str):
+    """Claim a key. Returns the new record, or raises IdempotencyMismatch / IdempotencyInFlight / Replay."""
+    from .models import IdempotencyKey
+
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=print_)
+    except IntegrityError:
+        record = IdempotencyKey.objects.get(scope=scope, key=key)
+        if record.fingerprint != print_:
+            raise IdempotencyMismatch() from None
+        if record.response_status is None:
+            if record.created_at > timezone.now() - STALE:
+                raise IdempotencyInFlight() from None
+            # Its process died mid-request: the key is free again.
+            IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+            return begin(scope, key, print_)
+        raise Replay(record) from None
+
+
+def finish(record, status_code: int, body: str) -> None:
+    if status_code >= 500:
+        record.delete()  # a server failure may be retried with the same key
+    else:
+        record.response_status = status_code
+        record.response_body = body
+        record.save(update_fields=["response_status", "response_body"])
 
 
 class IdempotentMixin:
@@ -66,38 +107,27 @@ class IdempotentMixin:
             return
         if len(key) > 200:
             raise exceptions.ValidationError({HEADER: ["At most 200 characters."]})
-        from .models import IdempotencyKey
-
-        scope, fingerprint = _scope(request), _fingerprint(request)
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint)
-        except IntegrityError:
-            record = IdempotencyKey.objects.get(scope=scope, key=key)
-            if record.fingerprint != fingerprint:
-                raise IdempotencyMismatch() from None
-            if record.response_status is None:
-                raise IdempotencyInFlight() from None
-            replay = Response(json.loads(record.response_body), status=record.response_status)
-            replay["Idempotent-Replayed"] = "true"
-            raise Replay(replay) from None
+        request._idempotency = None
+        record = begin(_scope(request), key, fingerprint(request))
         request._idempotency = record
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
-            return exc.response
-        return super().handle_exception(exc)
+            return exc.response()
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            record = getattr(self.request, "_idempotency", None)
+            if record is not None:
+                record.delete()  # unhandled: let the client retry with the same key
+                self.request._idempotency = None
+            raise
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         record = getattr(request, "_idempotency", None)
         if record is not None:
-            if response.status_code >= 500:
-                record.delete()  # a server failure may be retried with the same key
-            else:
-                record.response_status = response.status_code
-                record.response_body = json.dumps(response.data, default=str, ensure_ascii=False)
-                record.save(update_fields=["response_status", "response_body"])
+            finish(record, response.status_code, json.dumps(response.data, default=str, ensure_ascii=False))
         return response
 
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("citygov.api_urls")),
+    path("open311/v2/", include("incidents.open311_urls")),
 ]
 
 if settings.DEBUG:

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApprovalRequest, Attachment, Category, Event, EventRecord
+from .models import ApprovalRequest, Attachment, Category, Event, EventRecord, Open311Key
+from .services.keys import issue_open311_key
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -88,3 +89,37 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 
 admin.site.site_header = _("citygov administration")
 admin.site.site_title = _("citygov")
+
+
+@admin.register(Open311Key)
+class Open311KeyAdmin(admin.ModelAdmin):
+    """Issue and revoke Open311 API keys; the key is shown once, when issued."""
+
+    list_display = ("name", "prefix", "jurisdiction", "created_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    fields = ("name", "jurisdiction", "prefix", "created_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "revoked_at")
+    autocomplete_fields = ["jurisdiction"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            key = issue_open311_key(obj)
+            messages.warning(
+                request,
+                _("API key for %(name)s: %(key)s — copy it now, it will not be shown again.")
+                % {"name": obj.name, "key": key},
+            )
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(n)d keys revoked.") % {"n": count})
+
+    def has_delete_permission(self, request, obj=None):
+        return False

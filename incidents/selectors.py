@@ -46,3 +46,9 @@ def event_for_user(user: User, *, pk: int | None = None, code: str | None = None
         )
     except (Event.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such event.") from None
+
+
+def public_events() -> QuerySet[Event]:
+    """What anonymous Open311 readers get: every filed event, to be shown only through the
+    public fields of incidents.open311._request (no reporter, no contact, no internal notes)."""
+    return Event.objects.select_related("category", "lead_department").exclude(code__isnull=True)
