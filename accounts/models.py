@@ -111,6 +111,12 @@ class OrgUnit(models.Model):
                 OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(models.Value(new_path), Substr("path", len(old_path) + 1))
                 )
+                # Events carry a copy of their grid's path for scoping: move them too.
+                from django.apps import apps
+
+                apps.get_model("incidents", "Event").objects.filter(area_path__startswith=old_path).update(
+                    area_path=Concat(models.Value(new_path), Substr("area_path", len(old_path) + 1))
+                )
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

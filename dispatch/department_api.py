@@ -8,10 +8,12 @@ event is "not found" to it.
 from __future__ import annotations
 
 import base64
+import hmac
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,7 +28,7 @@ from incidents.models import OPEN_STATES, Event
 from incidents.permissions import Acting
 
 from .models import DepartmentEndpoint
-from .webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_valid
+from .webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
 
 
 @dataclass
@@ -65,8 +67,14 @@ class DepartmentSignatureAuthentication(authentication.BaseAuthentication):
         if skew > settings.DEPARTMENT_API_MAX_SKEW_SECONDS:
             raise exceptions.AuthenticationFailed(f"{TIMESTAMP_HEADER} is more than 5 minutes away from our clock.")
         # Same answer for an unknown department and a wrong signature: nothing to probe.
-        if endpoint is None or not signature_valid(endpoint.secret, timestamp, request.body, signature):
+        expected = endpoint and sign_request(endpoint.secret, timestamp, request.method, request.path, request.body)
+        if endpoint is None or not hmac.compare_digest(expected, signature):
             raise exceptions.AuthenticationFailed("The signature does not match.")
+        # Each signature once: a captured request cannot be sent again within the time window.
+        if not cache.add(
+            f"citygov:dept-signature:{signature}", 1, timeout=2 * settings.DEPARTMENT_API_MAX_SKEW_SECONDS
+        ):
+            raise exceptions.AuthenticationFailed("This signed request was already used.")
         return DepartmentSystem(endpoint.department), endpoint
 
 
@@ -207,7 +215,8 @@ class DepartmentSignatureScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": SIGNATURE_HEADER,
             "description": (
-                f"sha256=<hex HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<body>' with the department secret>; "
+                f"sha256=<hex HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<METHOD> <path>\\n<body>' "
+                "with the department secret>; "
                 f"also send {DEPARTMENT_HEADER} (department code) and {TIMESTAMP_HEADER} (Unix seconds)."
             ),
         }

@@ -35,11 +35,11 @@ def _nearest_holders(codename: str, unit: OrgUnit) -> set[int]:
     return by_tier[max(by_tier)] if by_tier else set()
 
 
-def _department_holders(departments) -> set[int]:
-    ids = [d.pk for d in departments if d is not None]
+def _department_holders(codes) -> set[int]:
+    codes = [c for c in codes if c]
     return set(
         DepartmentUserObjectPermission.objects.filter(
-            permission__codename="handle_event", content_object_id__in=ids
+            permission__codename="handle_event", content_object__code__in=codes
         ).values_list("user_id", flat=True)
     )
 
@@ -48,6 +48,8 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     event = message.event
     action = message.payload.get("action", message.topic.removeprefix("event."))
     code = event.code
+    # Departments as they were when the change happened, not as they are at delivery.
+    lead, co = message.payload.get("lead"), message.payload.get("co", [])
     if action in ("file", "return", "escalate", "reopen", "verify_pass"):
         texts = {
             "file": _("New event %(code)s waits for dispatch"),
@@ -58,25 +60,21 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
         }
         return _unit_holders("operate_event", event.owner_unit), texts[action] % {"code": code}
     if action in ("dispatch", "redispatch"):
-        return _department_holders([event.lead_department, *event.co_departments.all()]), _(
-            "Event %(code)s was dispatched to your department"
-        ) % {"code": code}
+        return _department_holders([lead, *co]), _("Event %(code)s was dispatched to your department") % {"code": code}
     if action == "verify_fail":
-        return _department_holders([event.lead_department]), _("Event %(code)s failed verification: rework") % {
-            "code": code
-        }
+        return _department_holders([lead]), _("Event %(code)s failed verification: rework") % {"code": code}
     if action in ("submit_result", "self_handle"):
         return _nearest_holders("verify_event", event.grid), _(
             "Event %(code)s is handled and waits for verification"
         ) % {"code": code}
     if action == "urge":
-        users = _department_holders([event.lead_department]) | _unit_holders("operate_event", event.owner_unit)
+        users = _department_holders([lead]) | _unit_holders("operate_event", event.owner_unit)
         return users, _("Supervisor urges event %(code)s (督办)") % {"code": code}
     if action in ("sla.yellow", "sla.red"):
         step = message.payload.get("step")
         users = _unit_holders("operate_event", event.owner_unit) | _nearest_holders("supervise_event", event.owner_unit)
         if step in ("accept", "handle"):
-            users |= _department_holders([event.lead_department])
+            users |= _department_holders([lead])
         text = (
             _("Event %(code)s: the %(step)s time limit is nearly used up")
             if action == "sla.yellow"

@@ -66,6 +66,12 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        from incidents.forms import MAX_DAY, MIN_DAY
+
+        for name in ("start", "end"):
+            if data.get(name) and not (MIN_DAY <= data[name] <= MAX_DAY):
+                self.add_error(name, _("Between %(a)s and %(b)s.") % {"a": MIN_DAY, "b": MAX_DAY})
+                data.pop(name, None)
         if data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
                 self.add_error("end", _("The end is before the start."))

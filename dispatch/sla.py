@@ -79,6 +79,14 @@ def _schedule(clock: SlaClock, cal, now: datetime) -> None:
     clock.yellow_at = add_minutes(
         clock.started_at, float(Decimal(budget) * clock.yellow_ratio) + clock.paused_minutes, cal, clock.working_time
     )
+    if clock.stopped_at is None:
+        # A deadline moved past now (extension, pause, recompute) is a new threshold: arm it again.
+        # The earlier breach stays in the history record of the change that moved it.
+        if clock.due_at > now:
+            clock.red_notified = False
+            clock.breached_at = None
+        if clock.yellow_at > now:
+            clock.yellow_notified = False
     _refresh_light(clock, now)
 
 
@@ -252,6 +260,7 @@ def apply_extension(event, *, hours: int, at: datetime) -> dict:
 
 
 def recompute_clock(clock: SlaClock, now: datetime) -> tuple[datetime, datetime]:
+    """Caller holds the event row lock, then the clock's (the services' order)."""
     """Recompute a running clock from the current policy and calendar; returns (old due, new due)."""
     event = clock.event
     cal = calendar_for(event.grid)

@@ -89,5 +89,13 @@ def _notify(event: Event, clock: SlaClock, topic: str) -> None:
     outbox_put(
         topic,
         event=event,
-        payload={"event": event.pk, "code": event.code, "action": topic, "step": clock.step, "clock": clock.pk},
+        payload={
+            "event": event.pk,
+            "code": event.code,
+            "action": topic,
+            "step": clock.step,
+            "clock": clock.pk,
+            "lead": event.lead_department.code if event.lead_department_id else None,
+            "co": [],
+        },
     )

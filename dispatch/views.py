@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Department
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
+from citygov.web import safe_next
 from incidents import services
 from incidents.errors import ServiceError
 from incidents.forms import QueueFilterForm
@@ -131,7 +132,7 @@ def quick_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, _("%(code)s dispatched to %(dept)s.") % {"code": event.code, "dept": suggestion.department.name}
         )
-    return redirect(request.POST.get("next") or "console")
+    return redirect(safe_next(request) or "console")
 
 
 @login_required
@@ -143,7 +144,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     except (ValueError, Department.DoesNotExist):
         messages.error(request, _("Choose a department."))
         return redirect("console")
-    ids = [int(i) for i in request.POST.getlist("events") if i.isdigit()][:200]
+    ids = [int(i) for i in request.POST.getlist("events") if i.isascii() and i.isdigit()][:200]
     if not ids:
         messages.error(request, _("Tick the events to dispatch."))
         return redirect("console")

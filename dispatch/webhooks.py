@@ -3,7 +3,8 @@
 Signature: hex HMAC-SHA256 with the department's secret over
 "<timestamp>.<body>", sent as `X-Citygov-Signature: sha256=<hex>` with
 `X-Citygov-Timestamp` (Unix seconds). Inbound requests from department
-systems are signed the same way (see dispatch.department_api).
+systems sign "<timestamp>.<METHOD> <path>\n<body>" (see sign_request and
+dispatch.department_api); each signature is accepted once.
 `X-Citygov-Delivery` is stable across retries so receivers can drop repeats.
 """
 
@@ -42,14 +43,21 @@ def signature_valid(secret: str, timestamp: str, body: bytes, signature: str) ->
     return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
 
 
+def sign_request(secret: str, timestamp: str, method: str, path: str, body: bytes) -> str:
+    """Inbound requests also bind the method and path, so a signature cannot be replayed on another URL."""
+    return sign(secret, timestamp, method.upper().encode() + b" " + path.encode() + b"\n" + body)
+
+
 def _targets(message: OutboxMessage) -> list:
     """The departments a change concerns."""
     event = message.event
     action = message.payload.get("action")
     if action in ("dispatch", "redispatch", "urge"):
-        departments = [event.lead_department]
+        # As at the change, not at delivery (a later redispatch must not redirect this one).
+        codes = [message.payload.get("lead")]
         if action != "urge":
-            departments += list(event.co_departments.all())
+            codes += message.payload.get("co", [])
+        departments = [_department_by_code(c) for c in codes]
     elif action in ("return", "reopen"):
         record = event.records.filter(seq=message.payload.get("record")).first()
         key = "department" if action == "return" else "previous_department"
@@ -68,6 +76,7 @@ def _department_by_code(code):
 
 def _body(message: OutboxMessage, department) -> str:
     event = message.event
+    lead = message.payload.get("lead")
     payload = {
         "delivery_topic": message.topic,
         "action": message.payload.get("action"),
@@ -77,11 +86,11 @@ def _body(message: OutboxMessage, department) -> str:
             "title": event.title,
             "category": event.category.code,
             "urgency": event.urgency,
-            "state": event.state,
+            "state": message.payload.get("state", event.state),
             "latitude": event.latitude,
             "longitude": event.longitude,
             "address": event.address,
-            "lead_department": event.lead_department.code if event.lead_department else None,
+            "lead_department": lead,
             "reported_at": event.reported_at.isoformat(),
         },
         "history_record": message.payload.get("record"),
@@ -155,11 +164,16 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
 def deliver_due(limit: int = 200) -> int:
     """Send due deliveries; returns how many attempts were made.
 
-    Each delivery row is locked (SKIP LOCKED) for its attempt, so two workers
-    never send the same one at once; the first 2xx ends its retries.
+    A delivery is claimed (SKIP LOCKED, then a lease on its next attempt time)
+    in a short transaction; the HTTP call happens outside any transaction, so a
+    slow department system holds no database lock. The first 2xx ends its
+    retries. A worker that dies between the call and recording it lets the
+    lease expire and the delivery is sent again with the same
+    X-Citygov-Delivery id, which receivers use to drop repeats.
     """
     attempts = 0
     max_attempts = getattr(settings, "WEBHOOK_MAX_ATTEMPTS", 10)
+    lease = timedelta(seconds=getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10) + 30)
     while attempts < limit:
         with transaction.atomic():
             delivery = (
@@ -171,8 +185,11 @@ def deliver_due(limit: int = 200) -> int:
             )
             if delivery is None:
                 return attempts
-            code, error = _post(delivery)
-            attempts += 1
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() + lease)
+        code, error = _post(delivery)
+        attempts += 1
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
             delivery.attempts += 1
             delivery.last_status_code = code
             delivery.last_error = error[:2000]

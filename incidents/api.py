@@ -117,10 +117,15 @@ EVENT_FILTERS = [
 
 
 def _day(value: str, name: str):
+    from .forms import MAX_DAY, MIN_DAY
+
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar day, not an instant
+        day = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar day, not an instant
     except ValueError:
         raise serializers.ValidationError({name: ["Use YYYY-MM-DD."]}) from None
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise serializers.ValidationError({name: [f"Between {MIN_DAY} and {MAX_DAY}."]})
+    return day
 
 
 class PhotoField(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +138,10 @@ class DecisionForm(ServiceForm):
     note = forms.CharField(label=_("note (required to refuse)"), required=False, max_length=2000)
 
 
+# Dates outside these make no sense for events and overflow date arithmetic near 9999-12-31.
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
 class QueueFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("state"), required=False)
     category = forms.ModelChoiceField(
@@ -160,6 +166,14 @@ class QueueFilterForm(forms.Form):
     since = forms.DateField(label=_("reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("reported until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label=_("search"), required=False, max_length=100)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("since", "until"):
+            if data.get(name) and not (MIN_DAY <= data[name] <= MAX_DAY):
+                self.add_error(name, _("Between %(a)s and %(b)s.") % {"a": MIN_DAY, "b": MAX_DAY})
+                data.pop(name, None)
+        return data
 
     def __init__(self, *args, **kwargs):
         from .models import Source, State

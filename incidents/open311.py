@@ -193,12 +193,10 @@ def _overall_due(event: Event) -> datetime | None:
 
 
 def _status_notes(event: Event) -> str:
-    last = event.records.exclude(reason="").order_by("-seq").first()
+    """The state, and the department's result once there is one; internal reasons stay internal."""
     note = f"{State(event.state).label}"
-    if event.state in (State.CLOSED, State.VERIFIED) and event.result_note:
+    if event.state in (State.HANDLED, State.VERIFIED, State.CLOSED) and event.result_note:
         note += f": {event.result_note}"
-    elif last and last.action in ("return", "reopen", "invalidate", "merge"):
-        note += f": {last.reason}"
     return note[:1000]
 
 
@@ -405,7 +403,7 @@ def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
     # State changes only: notes, urges and requests are internal.
     public = Q(from_state__in=State.values) & ~Q(from_state=F("to_state"))
     records = (
-        EventRecord.objects.filter(created_at__gte=start, created_at__lte=end)
+        EventRecord.objects.filter(created_at__gte=start, created_at__lte=end, event__in=public_events())
         .filter(public)
         .select_related("event")
         .order_by("created_at", "id")[:MAX_RESULTS]

@@ -49,6 +49,9 @@ def event_for_user(user: User, *, pk: int | None = None, code: str | None = None
 
 
 def public_events() -> QuerySet[Event]:
-    """What anonymous Open311 readers get: every filed event, to be shown only through the
-    public fields of incidents.open311._request (no reporter, no contact, no internal notes)."""
-    return Event.objects.select_related("category", "lead_department").exclude(code__isnull=True)
+    """What anonymous Open311 readers get: the requests filed through Open311 (the public's own
+    reports), shown only through the public fields of incidents.open311 (no reporter, no contact,
+    no internal reasons). Events filed by staff, sensors or the hotline stay internal."""
+    return (
+        Event.objects.filter(source="open311").select_related("category", "lead_department").exclude(code__isnull=True)
+    )

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, OrgUnit, Tier
 from accounts.selectors import jurisdiction_q
+from citygov.web import safe_next
 from dispatch.models import RoutingSuggestion, SlaClock
 
 from . import services
@@ -67,10 +68,10 @@ def report_event(request: HttpRequest) -> HttpResponse:
                     longitude=data["longitude"],
                     description=data["description"],
                     urgency=data["urgency"],
-                    source="grid_worker"
-                    if any(unit_grant(request.user, "verify_event", g) for g in grids[:1])
-                    else "other",
+                    source=data["source"],
                     address=data["address"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
                     photos=data["photos"],
                     fixed_on_spot=data["fixed_on_spot"],
                     result_note=data["result_note"],
@@ -106,6 +107,8 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
     try:
         category = Category.objects.get(pk=int(request.GET.get("category", "")))
         lat, lon = float(request.GET["latitude"]), float(request.GET["longitude"])
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses inf and nan
+            raise ValueError("out of range")
     except (ValueError, KeyError, Category.DoesNotExist):
         return JsonResponse(
             {"code": "invalid", "message": _("category, latitude and longitude are required")}, status=400
@@ -392,7 +395,7 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Decision recorded."))
-    return redirect(request.POST.get("next") or reverse("event-detail", args=[event.pk]))
+    return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
 
 
 @login_required

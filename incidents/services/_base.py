@@ -177,10 +177,41 @@ def commit(
     outbox_put(
         topic or f"event.{action}",
         event=event,
-        payload={"event": event.pk, "code": event.code, "action": action, "record": rec.seq, "state": event.state},
+        payload={
+            "event": event.pk,
+            "code": event.code,
+            "action": action,
+            "record": rec.seq,
+            "state": event.state,
+            # Who was responsible at this moment: delivery may run later, after further changes.
+            **departments_now(event),
+        },
     )
     return rec
 
 
+def departments_now(event: Event) -> dict:
+    return {
+        "lead": event.lead_department.code if event.lead_department_id else None,
+        "co": sorted(event.co_departments.values_list("code", flat=True)),
+    }
+
+
 def photo_data(attachments: Sequence[Attachment]) -> list[dict]:
     return [{"id": a.pk, "sha256": a.sha256, "kind": a.kind} for a in attachments]
+
+
+def withdraw_pending(event: Event, acting: Acting, at, kinds: Sequence[str], why: str) -> list[int]:
+    """Refuse pending requests that no longer make sense (e.g. a returned event's extension request).
+
+    Returns their ids for the history record of the change that withdrew them: one record per
+    change keeps version == number of records.
+    """
+    from ..models import ApprovalRequest, RequestStatus
+
+    pending = list(ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING, kind__in=list(kinds)))
+    for request in pending:
+        request.status = RequestStatus.REFUSED
+        request.decided_by, request.decided_at, request.decision_note = acting.user, at, why
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return [r.pk for r in pending]

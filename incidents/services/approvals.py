@@ -14,7 +14,7 @@ from accounts.models import User
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import OPEN_STATES, ApprovalRequest, Event, RequestKind, RequestStatus, State
 from ..permissions import Acting, require_department, require_handler, require_unit, unit_grant
-from ._base import commit, locked_event, optional_text, record, require_reason, run_transition
+from ._base import commit, locked_event, optional_text, require_reason, run_transition, withdraw_pending
 
 MAX_EXTENSION_HOURS = 24 * 30
 
@@ -128,26 +128,11 @@ def request_decide(*, actor: User, request_id: int, approve: bool, note: str = "
             commit(event, acting, "suspend", from_state=from_state, reason=note or request.reason, data=data, at=now)
         else:
             from_state = run_transition(event, event.to_invalidated, _("invalidate"))
+            data["withdrawn_requests"] = withdraw_pending(
+                event, acting, now, ("extension", "suspension", "invalidation"), _("The event was invalidated.")
+            )
             commit(event, acting, "invalidate", from_state=from_state, reason=note or request.reason, data=data, at=now)
-            _refuse_other_pending(event, acting, now)
     return request
-
-
-def _refuse_other_pending(event: Event, acting: Acting, now) -> None:
-    for other in ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING):
-        other.status = RequestStatus.REFUSED
-        other.decided_by, other.decided_at = acting.user, now
-        other.decision_note = _("The event was invalidated.")
-        other.save()
-        record(
-            event,
-            acting,
-            f"{other.kind}_refuse",
-            from_state=event.state,
-            reason=other.decision_note,
-            data={"request": other.pk},
-            at=now,
-        )
 
 
 def event_resume(*, actor: User, event_id: int, note: str = "") -> Event:

@@ -27,8 +27,12 @@ from ._base import (
     require_reason,
     run_transition,
     save_photos,
+    withdraw_pending,
     written_files,
 )
+
+# Requests a department makes about its own work; they lapse when the work leaves it.
+DEPARTMENT_REQUESTS = ("extension", "suspension")
 
 
 def _operator(actor: User | None, event: Event, what: str) -> Acting:
@@ -80,6 +84,7 @@ def event_dispatch(
         event.dispatched_at = now
         event.first_dispatched_at = event.first_dispatched_at or now
         event.accepted_at = None
+        event.co_departments.set(co)
         commit(
             event,
             acting,
@@ -89,7 +94,6 @@ def event_dispatch(
             data={"department": department.code, "co_departments": _department_codes(co)},
             at=now,
         )
-        event.co_departments.set(co)
     return event
 
 
@@ -113,19 +117,27 @@ def event_redispatch(
         previous = event.lead_department.code if event.lead_department else None
         from_state = run_transition(event, event.to_redispatched, _("redispatch"))
         now = timezone.now()
+        withdrawn = withdraw_pending(
+            event, acting, now, DEPARTMENT_REQUESTS, _("The event went to another department.")
+        )
         event.lead_department = department
         event.dispatched_at = now
         event.accepted_at = None
+        event.co_departments.set(co)
         commit(
             event,
             acting,
             "redispatch",
             from_state=from_state,
             reason=reason,
-            data={"department": department.code, "previous": previous, "co_departments": _department_codes(co)},
+            data={
+                "department": department.code,
+                "previous": previous,
+                "co_departments": _department_codes(co),
+                "withdrawn_requests": withdrawn,
+            },
             at=now,
         )
-        event.co_departments.set(co)
     return event
 
 
@@ -183,7 +195,17 @@ def event_return(
         event.dispatched_at = None
         event.accepted_at = None
         event.return_count += 1
-        commit(event, acting, "return", from_state=from_state, reason=reason, data={"department": department.code})
+        withdrawn = withdraw_pending(
+            event, acting, timezone.now(), DEPARTMENT_REQUESTS, _("The department returned the event.")
+        )
+        commit(
+            event,
+            acting,
+            "return",
+            from_state=from_state,
+            reason=reason,
+            data={"department": department.code, "withdrawn_requests": withdrawn},
+        )
         event.co_departments.clear()
     return event
 
@@ -216,13 +238,14 @@ def event_submit_result(
         event.handled_at = now
         event.result_note = note
         after = save_photos(event, processed, AttachmentKind.AFTER, acting, now, written)
+        withdrawn = withdraw_pending(event, acting, now, DEPARTMENT_REQUESTS, _("The result was submitted."))
         commit(
             event,
             acting,
             "submit_result",
             from_state=from_state,
             reason=note,
-            data={"photos": photo_data(after)},
+            data={"photos": photo_data(after), "withdrawn_requests": withdrawn},
             at=now,
         )
     return event

@@ -109,10 +109,16 @@ def test_xml_errors(client):
     assert root.tag == "errors" and root.find("error/code").text == "403"
 
 
-def test_default_window_and_filters(client):
-    old = file_event()
+def test_staff_reports_are_not_public(client, key):
+    internal = file_event(description="内部描述 13800001111")
+    assert client.get(f"/open311/v2/requests/{internal.code}.json").status_code == 404
+    assert internal.code not in json.dumps(client.get("/open311/v2/requests.json").json())
+
+
+def test_default_window_and_filters(client, key):
+    old = Event.objects.get(code=post(client, key).json()[0]["service_request_id"])
     Event.objects.filter(pk=old.pk).update(reported_at=timezone.now() - timedelta(days=120))
-    recent = file_event()
+    recent = Event.objects.get(code=post(client, key, description="另一条").json()[0]["service_request_id"])
     codes = [r["service_request_id"] for r in client.get("/open311/v2/requests.json").json()]
     assert recent.code in codes and old.code not in codes
     assert client.get("/open311/v2/requests.json", {"status": "pending"}).status_code == 400

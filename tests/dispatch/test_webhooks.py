@@ -12,7 +12,7 @@ from PIL import Image
 
 from dispatch.models import DeliveryStatus, DepartmentEndpoint, WebhookDelivery
 from dispatch.outbox import deliver_pending
-from dispatch.webhooks import deliver_due, sign, signature_valid
+from dispatch.webhooks import deliver_due, sign, sign_request, signature_valid
 from incidents import services
 from incidents.models import Event, State
 from tests.factories import dept, file_event, user
@@ -163,7 +163,7 @@ def _signed(
     headers = {
         "HTTP_X_CITYGOV_DEPARTMENT": department,
         "HTTP_X_CITYGOV_TIMESTAMP": ts,
-        "HTTP_X_CITYGOV_SIGNATURE": sign(secret, ts, body),
+        "HTTP_X_CITYGOV_SIGNATURE": sign_request(secret, ts, method.upper(), path, body),
     }
     if method == "get":
         return client.get(path, **headers)
@@ -252,3 +252,27 @@ def test_a_department_system_cannot_touch_another_departments_event(client, endp
         method="get",
     )
     assert inbox.json() == []
+
+
+def test_a_signature_is_bound_to_its_url_and_used_once(client, endpoint):
+    a, b = file_event(category="E0101"), file_event(category="E0101", title="另一件")
+    body, ts = b"{}", str(int(time.time()))
+    signature = sign_request(SECRET, ts, "POST", f"/api/v1/department-system/events/{a.code}/accept", body)
+    headers = {
+        "HTTP_X_CITYGOV_DEPARTMENT": "990102001-huanwei",
+        "HTTP_X_CITYGOV_TIMESTAMP": ts,
+        "HTTP_X_CITYGOV_SIGNATURE": signature,
+    }
+    other_url = client.post(
+        f"/api/v1/department-system/events/{b.code}/accept", data=body, content_type="application/json", **headers
+    )
+    assert other_url.status_code == 401
+    first = client.post(
+        f"/api/v1/department-system/events/{a.code}/accept", data=body, content_type="application/json", **headers
+    )
+    assert first.status_code == 200
+    replay = client.post(
+        f"/api/v1/department-system/events/{a.code}/accept", data=body, content_type="application/json", **headers
+    )
+    assert replay.status_code == 401
+    assert Event.objects.get(pk=b.pk).state == State.DISPATCHED

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from dispatch.models import SlaClock
 from dispatch.sla import recompute_clock, sync_event
+from incidents.models import Event
 
 
 class Command(BaseCommand):
@@ -17,10 +18,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = timezone.now()
         moved = unchanged = 0
-        ids = list(SlaClock.objects.filter(stopped_at__isnull=True).values_list("pk", flat=True).order_by("pk"))
-        for pk in ids:
+        rows = list(SlaClock.objects.filter(stopped_at__isnull=True).values_list("pk", "event_id").order_by("pk"))
+        for pk, event_id in rows:
             with transaction.atomic():
-                clock = SlaClock.objects.select_for_update().select_related("event__grid", "event__category").get(pk=pk)
+                # Event first, then clock: the order the services use, so no deadlock with them.
+                Event.objects.select_for_update().filter(pk=event_id).first()
+                clock = (
+                    SlaClock.objects.select_for_update()
+                    .select_related("event__grid", "event__category")
+                    .filter(pk=pk, stopped_at__isnull=True)
+                    .first()
+                )
+                if clock is None:  # stopped meanwhile
+                    continue
                 old, new = recompute_clock(clock, now)
                 if old != new:
                     moved += 1
