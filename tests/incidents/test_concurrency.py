@@ -49,7 +49,7 @@ def test_two_threads_one_success_one_conflict_one_record(repeat):
     successes = [o for o in outcomes if isinstance(o, Event)]
     conflicts = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(successes) == 1 and len(conflicts) == 1, outcomes
-    assert "while it is" in conflicts[0].message
+    assert conflicts[0].code == "invalid_transition"
     assert EventRecord.objects.filter(event=event, action="dispatch").count() == 1
     fresh = Event.objects.get(pk=event.pk)
     assert fresh.lead_department == successes[0].lead_department
