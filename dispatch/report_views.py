@@ -53,8 +53,11 @@ def report_units(user: User):
 
 class ReportForm(forms.Form):
     unit = forms.ModelChoiceField(label=gettext_lazy("area"), queryset=OrgUnit.objects.none(), to_field_name="code")
-    start = forms.DateField(label=gettext_lazy("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO dates: what <input type="date"> needs, whatever the locale's display format.
+    start = forms.DateField(
+        label=gettext_lazy("from"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    end = forms.DateField(label=gettext_lazy("to"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
     def __init__(self, user: User, data=None):
         today = timezone.localdate()

@@ -163,8 +163,12 @@ class QueueFilterForm(forms.Form):
         choices=[("", "—"), (1, _("city")), (2, _("district")), (3, _("street / town"))],
     )
     source = forms.ChoiceField(label=_("source"), required=False)
-    since = forms.DateField(label=_("reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("reported until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("reported from"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("reported until"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     q = forms.CharField(label=_("search"), required=False, max_length=100)
 
     def clean(self):

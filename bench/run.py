@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""citygov benchmarks on PostgreSQL. Prints figures; asserts nothing.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/citygov_bench .venv/bin/python bench/run.py --sizes 10000,1000000
+
+The database is emptied and filled by `generate_history` at each size.
+Measured in-process (Django test client for the list API and queue page;
+the service functions for the sweep and the report). With `wrk` installed
+and --http, also HTTP intake through gunicorn on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
+os.environ.setdefault("INTAKE_RATE_PER_USER_PER_MINUTE", "1000000")
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
+
+
+def reset_database():
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    call_command("migrate", verbosity=0)
+    from fixtures.demo_city import load_demo_city
+
+    load_demo_city()
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def bench_size(size: int, due: int, repeat: int) -> dict:
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from accounts.models import OrgUnit, User
+    from dispatch.models import SlaClock
+    from dispatch.reports import sla_report
+    from dispatch.sweep import sweep
+    from incidents.generator import generate
+
+    reset_database()
+    gen = generate(size, days=365, open_share=0.1, due_now=due)
+    print(f"[{size:>9,} events] generated in {gen.seconds:.1f} s ({gen.events_per_second:,.0f} events/s, "
+          f"{gen.records:,} records, {gen.clocks:,} clocks)", flush=True)  # fmt: skip
+    results = {"generate_eps": gen.events_per_second}
+
+    t = time.perf_counter()
+    swept = sweep(timezone.now(), batch=due + 10)
+    results["sweep_ms"] = (time.perf_counter() - t) * 1000
+    print(f"[{size:>9,} events] sweep: {swept.checked} due clocks in {results['sweep_ms']:.0f} ms "
+          f"(open clocks {SlaClock.objects.filter(stopped_at__isnull=True).count():,})", flush=True)  # fmt: skip
+
+    for username in ("op_nanhu", "op_city"):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        client.get("/api/v1/events")  # warm
+        api = timed(lambda c=client: c.get("/api/v1/events"), repeat)
+        page = timed(lambda c=client: c.get("/console/"), repeat)
+        results[f"{username}_api_p50"], results[f"{username}_api_p95"] = pct(api, 50), pct(api, 95)
+        results[f"{username}_queue_p50"], results[f"{username}_queue_p95"] = pct(page, 50), pct(page, 95)
+        print(f"[{size:>9,} events] {username:<9} list API p50 {pct(api, 50):6.1f} ms p95 {pct(api, 95):6.1f} ms | "
+              f"queue page p50 {pct(page, 50):6.1f} ms p95 {pct(page, 95):6.1f} ms", flush=True)  # fmt: skip
+
+    supervisor = User.objects.get(username="sup_jiangnan")
+    district = OrgUnit.objects.get(code="990102")
+    today = timezone.localdate()
+    report = timed(lambda: sla_report(supervisor, unit=district, start=today - timedelta(days=365), end=today), 3)
+    results["report_ms"] = statistics.median(report)
+    print(f"[{size:>9,} events] district-year report: median {results['report_ms']:.0f} ms", flush=True)
+    return results
+
+
+def bench_http(seconds: int) -> None:
+    """HTTP intake through gunicorn with wrk, 16 connections, on 127.0.0.1."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from tests.factories import point_in
+
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        print("[http] wrk not installed (apt-get install wrk): skipped")
+        return
+    token = Token.objects.get_or_create(user=User.objects.get(username="op_nanhu"))[0].key
+    lat, lon = point_in("99010200100101")
+    lua = ROOT / "var" / "intake.lua"
+    lua.parent.mkdir(exist_ok=True)
+    lua.write_text(
+        'wrk.method = "POST"\n'
+        f'wrk.headers["Authorization"] = "Token {token}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.body = \'{{"title": "bench", "category": "E0601", "latitude": {lat}, "longitude": {lon}}}\'\n'
+    )
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "citygov.wsgi", "-b", "127.0.0.1:8765", "-w", "4", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        time.sleep(3)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                "16",
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                str(lua),
+                "http://127.0.0.1:8765/api/v1/events",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
+        print("[http] intake through gunicorn (4 workers), wrk 16 connections:")
+        print("\n".join("  " + line for line in out.splitlines() if line.strip()))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--http", type=int, default=0, help="seconds of HTTP intake load (needs wrk)")
+    args = parser.parse_args()
+    setup_django()
+    for size in [int(s) for s in args.sizes.split(",")]:
+        bench_size(size, args.due, args.repeat)
+    if args.http:
+        bench_http(args.http)
+
+
+if __name__ == "__main__":
+    main()
