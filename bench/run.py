@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
 os.environ.setdefault("INTAKE_RATE_PER_USER_PER_MINUTE", "1000000")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 
 def setup_django():

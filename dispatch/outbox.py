@@ -32,8 +32,20 @@ def handles(*topics: str) -> Callable[[Handler], Handler]:
 def outbox_put(topic: str, *, event=None, payload: dict | None = None) -> OutboxMessage:
     """Record a side effect in the current transaction and wake the worker once it commits."""
     message = OutboxMessage.objects.create(topic=topic, event=event, payload=payload or {})
-    transaction.on_commit(_kick, robust=True)
+    kick_on_commit(_kick)
     return message
+
+
+def kick_on_commit(func) -> None:
+    """Run `func` after commit, once per transaction however many messages it wrote.
+
+    (If the savepoint that registered it rolls back while the transaction
+    commits other messages, the minute drain delivers them.)
+    """
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(registered is func for _ids, registered, _robust in conn.run_on_commit):
+        return
+    transaction.on_commit(func, robust=True)
 
 
 def _kick() -> None:

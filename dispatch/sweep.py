@@ -35,54 +35,71 @@ class SweepResult:
     skipped_locked: int = 0
 
 
-def sweep(now: datetime | None = None, batch: int = 1000) -> SweepResult:
+def sweep(now: datetime | None = None, batch: int = 1000, chunk: int = 100) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
     due = list(
         SlaClock.objects.filter(next_check_at__lte=now).order_by("next_check_at").values_list("pk", "event_id")[:batch]
     )
-    for clock_id, event_id in due:
-        escalate = False
+    escalate: list[int] = []
+    # A transaction per chunk, not per clock: one commit (and one worker kick) per hundred thresholds.
+    for start in range(0, len(due), chunk):
+        part = due[start : start + chunk]
         with transaction.atomic():
-            event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
-            if event is None:
-                result.skipped_locked += 1
-                continue
-            clock = SlaClock.objects.select_for_update().filter(pk=clock_id, next_check_at__lte=now).first()
-            if clock is None:  # handled meanwhile by a transition or another sweep
-                continue
-            result.checked += 1
-            if not clock.yellow_notified and now >= clock.yellow_at:
-                clock.yellow_notified = True
-                if clock.light == Light.GREEN:
-                    clock.light = Light.YELLOW
-                result.yellow += 1
-                if now < clock.due_at:
-                    _notify(event, clock, "sla.yellow")
-            if not clock.red_notified and now >= clock.due_at:
-                clock.red_notified = True
-                clock.yellow_notified = True
-                clock.light = Light.RED
-                clock.breached_at = clock.due_at
-                result.red += 1
-                _notify(event, clock, "sla.red")
-                escalate = clock.step == SlaStep.DISPATCH and event.state == State.REPORTED
-            if not clock.yellow_notified:
-                clock.next_check_at = clock.yellow_at
-            elif not clock.red_notified:
-                clock.next_check_at = clock.due_at
-            else:
-                clock.next_check_at = None
-            clock.save(update_fields=["yellow_notified", "red_notified", "light", "breached_at", "next_check_at"])
-            sync_event(event, now)
-        if escalate:
-            # Nobody dispatched in time: hand it up, through the same service an operator uses.
-            try:
-                event_escalate(actor=None, event_id=event_id, reason=_("Not dispatched within the time limit"))
-                result.escalated += 1
-            except ServiceError:
-                pass  # already at the city, or it changed meanwhile
+            event_ids = sorted({event_id for _clock, event_id in part})
+            events = {
+                e.pk: e
+                for e in Event.objects.select_for_update(skip_locked=True).filter(pk__in=event_ids).order_by("pk")
+            }
+            result.skipped_locked += len(event_ids) - len(events)
+            clock_ids = [clock for clock, event_id in part if event_id in events]
+            touched = {}
+            for clock in (
+                SlaClock.objects.select_for_update().filter(pk__in=clock_ids, next_check_at__lte=now).order_by("pk")
+            ):
+                event = events[clock.event_id]
+                result.checked += 1
+                if _fire(event, clock, now, result):
+                    escalate.append(event.pk)
+                touched[event.pk] = event
+            for event in touched.values():
+                sync_event(event, now)
+    for event_id in escalate:
+        # Nobody dispatched in time: hand it up, through the same service an operator uses.
+        try:
+            event_escalate(actor=None, event_id=event_id, reason=_("Not dispatched within the time limit"))
+            result.escalated += 1
+        except ServiceError:
+            pass  # already at the city, or it changed meanwhile
     return result
+
+
+def _fire(event: Event, clock: SlaClock, now: datetime, result: SweepResult) -> bool:
+    """Fire the thresholds of one clock that have passed; True when the event must escalate."""
+    escalate = False
+    if not clock.yellow_notified and now >= clock.yellow_at:
+        clock.yellow_notified = True
+        if clock.light == Light.GREEN:
+            clock.light = Light.YELLOW
+        result.yellow += 1
+        if now < clock.due_at:
+            _notify(event, clock, "sla.yellow")
+    if not clock.red_notified and now >= clock.due_at:
+        clock.red_notified = True
+        clock.yellow_notified = True
+        clock.light = Light.RED
+        clock.breached_at = clock.due_at
+        result.red += 1
+        _notify(event, clock, "sla.red")
+        escalate = clock.step == SlaStep.DISPATCH and event.state == State.REPORTED
+    if not clock.yellow_notified:
+        clock.next_check_at = clock.yellow_at
+    elif not clock.red_notified:
+        clock.next_check_at = clock.due_at
+    else:
+        clock.next_check_at = None
+    clock.save(update_fields=["yellow_notified", "red_notified", "light", "breached_at", "next_check_at"])
+    return escalate
 
 
 def _notify(event: Event, clock: SlaClock, topic: str) -> None:

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import DeliveryStatus, DepartmentEndpoint, OutboxMessage, WebhookDelivery
-from .outbox import handles
+from .outbox import handles, kick_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def queue_webhooks(message: OutboxMessage) -> None:
         except IntegrityError:
             continue  # already queued by an earlier run of this handler
     if queued:
-        transaction.on_commit(_kick, robust=True)
+        kick_on_commit(_kick)
 
 
 def _kick() -> None:
