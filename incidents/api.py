@@ -20,7 +20,7 @@ from citygov.idempotency import IdempotentMixin
 from . import services
 from .errors import InvalidInput, NotFound
 from .models import ApprovalRequest, Category, Event, EventRecord, Source, State, Urgency
-from .privacy import contact_for
+from .privacy import contact_for, reveal_roots
 from .selectors import event_for_user, events_for_user
 
 # Sources a signed-in caller may name; Open311 intake has its own endpoint.
@@ -87,7 +87,10 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ContactSerializer)
     def get_reporter_contact(self, obj) -> dict:
-        contact = contact_for(self.context["request"].user, obj)
+        user = self.context["request"].user
+        if "reveal_roots" not in self.context:
+            self.context["reveal_roots"] = reveal_roots(user)
+        contact = contact_for(user, obj, self.context["reveal_roots"])
         return {"name": contact.name, "phone": contact.phone, "masked": contact.masked}
 
 

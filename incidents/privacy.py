@@ -45,17 +45,23 @@ def may_reveal(user: User, event: Event) -> bool:
     return any(unit_grant(user, codename, event.grid) for codename in ("operate_event", "supervise_event"))
 
 
-def contact_for(user: User, event: Event) -> Contact:
-    """What this user is shown of the reporter's contact details, without revealing anything."""
+def reveal_roots(user: User) -> list[str]:
+    """Paths of the units where the user may reveal contacts; compute once per request for lists."""
+    from accounts.selectors import units_granting
+
+    return [u.path for codename in ("operate_event", "supervise_event") for u in units_granting(user, codename)]
+
+
+def contact_for(user: User, event: Event, roots: list[str] | None = None) -> Contact:
+    """What this user is shown of the reporter's contact details, without revealing anything.
+
+    Pass `roots` (from reveal_roots) when rendering many events: no query per event.
+    """
     own = event.reporter_id is not None and event.reporter_id == user.pk and event.source != "hotline_12345"
     if own:
         return Contact(event.reporter_name, event.reporter_phone, masked=False, can_reveal=False)
-    return Contact(
-        mask_name(event.reporter_name),
-        mask_phone(event.reporter_phone),
-        masked=True,
-        can_reveal=may_reveal(user, event),
-    )
+    can = any(event.area_path.startswith(root) for root in roots) if roots is not None else may_reveal(user, event)
+    return Contact(mask_name(event.reporter_name), mask_phone(event.reporter_phone), masked=True, can_reveal=can)
 
 
 def contact_reveal(*, user: User, event_id: int, reason: str = "") -> Contact:
