@@ -25,6 +25,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
 os.environ.setdefault("INTAKE_RATE_PER_USER_PER_MINUTE", "1000000")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
+os.environ.setdefault("DEBUG", "0")  # no query log: measure what production runs
 
 
 def setup_django():
