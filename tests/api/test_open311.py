@@ -80,7 +80,8 @@ def test_post_then_read_back(client, key):
         ({"api_key": "wrong"}, 403, "api_key"),
         ({"service_code": ""}, 400, "service_code"),
         ({"service_code": "NOPE"}, 400, "category"),
-        ({"lat": None, "long": None, "address_string": "南湖路1号"}, 400, "address_string"),
+        ({"lat": None, "long": None, "address_string": "某某路1号"}, 400, "address_string"),
+        ({"lat": None, "long": None}, 400, "lat and long"),
         ({"lat": 10, "long": 10}, 400, "location"),
         ({"description": "x" * 4001}, 400, "4000"),
         ({"attribute[urgency]": "7"}, 400, "urgency"),
@@ -176,3 +177,11 @@ def test_admins_issue_and_revoke_keys(login):
     assert issued.prefix in message
     admin.post("/admin/incidents/open311key/", {"action": "revoke", "_selected_action": [issued.pk]})
     assert Open311Key.objects.get(pk=issued.pk).revoked_at is not None
+
+
+def test_an_address_naming_a_grid_is_placed_in_it(client, key):
+    r = post(client, key, lat=None, long=None, address_string="南湖一村社区第2网格 菜场门口")
+    assert r.status_code == 200, r.content
+    event = Event.objects.get(code=r.json()[0]["service_request_id"])
+    assert event.grid.code == "99010200100102"
+    assert event.address == "南湖一村社区第2网格 菜场门口"
