@@ -70,6 +70,11 @@ def _deliver_all(rounds: int = 6) -> None:
 
 @pytest.fixture
 def endpoint(settings):
+    from django.core.cache import cache
+
+    # Signatures are single-use (remembered in the cache); a rolled-back test can reuse an event
+    # code, and a signature made in the same second by an earlier test would count as a replay.
+    cache.clear()
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0  # retry at once: the backoff itself is tested below
     return DepartmentEndpoint.objects.create(department=dept("990102001-huanwei"), secret=SECRET, url="")
 
