@@ -11,16 +11,15 @@ standard (Monday) hours.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date, time
 
 import chinese_calendar
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
+from citygov.process_cache import ProcessCache
+
 DEFAULT_PERIODS = [(time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))]
-GENERATION_KEY = "citygov:calendar-generation"
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,6 @@ class Calendar:
 
 BUILT_IN = Calendar("built-in", {wd: tuple(DEFAULT_PERIODS) for wd in range(5)})
 
-_lock = threading.Lock()
-_cache: dict = {"generation": None, "by_unit": {}, "default": None}
-
-
-def _generation() -> int:
-    return cache.get_or_set(GENERATION_KEY, 1, timeout=None)
-
 
 def _load(calendar_model) -> Calendar:
     periods: dict[int, list[tuple[time, time]]] = {}
@@ -80,39 +72,41 @@ def _load(calendar_model) -> Calendar:
     return Calendar(calendar_model.name, {k: tuple(sorted(v)) for k, v in periods.items()}, overrides)
 
 
-def _refresh_if_stale() -> None:
-    generation = _generation()
-    if _cache["generation"] == generation:
-        return
+@dataclass(frozen=True)
+class _Calendars:
+    by_unit: dict[str, Calendar]
+    default: Calendar
+
+
+def _build() -> _Calendars:
     from .models import BusinessCalendar
 
-    with _lock:
-        by_unit: dict[str, Calendar] = {}
-        default = BUILT_IN
-        for model in BusinessCalendar.objects.select_related("org_unit").prefetch_related("periods", "days"):
-            loaded = _load(model)
-            if model.org_unit_id is None:
-                default = loaded
-            else:
-                by_unit[model.org_unit.code] = loaded
-        _cache.update(generation=generation, by_unit=by_unit, default=default)
+    by_unit: dict[str, Calendar] = {}
+    default = BUILT_IN
+    for model in BusinessCalendar.objects.select_related("org_unit").prefetch_related("periods", "days"):
+        loaded = _load(model)
+        if model.org_unit_id is None:
+            default = loaded
+        else:
+            by_unit[model.org_unit.code] = loaded
+    return _Calendars(by_unit, default)
+
+
+_calendars: ProcessCache[_Calendars] = ProcessCache("calendars", _build)
 
 
 def calendar_for(org_unit=None) -> Calendar:
     """The calendar of the nearest unit (from `org_unit` up) that has one, else the city's."""
-    _refresh_if_stale()
-    if org_unit is not None and _cache["by_unit"]:
+    calendars = _calendars.get()
+    if org_unit is not None and calendars.by_unit:
         for code in reversed(org_unit.depth_codes):
-            if code in _cache["by_unit"]:
-                return _cache["by_unit"][code]
-    return _cache["default"]
+            if code in calendars.by_unit:
+                return calendars.by_unit[code]
+    return calendars.default
 
 
 def invalidate() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
+    _calendars.invalidate()
 
 
 def _connect() -> None:

@@ -71,11 +71,20 @@ class DepartmentSignatureAuthentication(authentication.BaseAuthentication):
         if endpoint is None or not hmac.compare_digest(expected, signature):
             raise exceptions.AuthenticationFailed("The signature does not match.")
         # Each signature once: a captured request cannot be sent again within the time window.
-        if not cache.add(
+        first_use = cache.add(
             f"citygov:dept-signature:{signature}", 1, timeout=2 * settings.DEPARTMENT_API_MAX_SKEW_SECONDS
-        ):
+        )
+        if first_use is None:  # the shared cache is unreachable: replay cannot be ruled out
+            raise ReplayCheckUnavailable()
+        if not first_use:
             raise exceptions.AuthenticationFailed("This signed request was already used.")
         return DepartmentSystem(endpoint.department), endpoint
+
+
+class ReplayCheckUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Signed requests cannot be checked for replay right now; retry shortly."
+    default_code = "replay_check_unavailable"
 
 
 class IsDepartmentSystem(permissions.BasePermission):

@@ -163,7 +163,17 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache holds nothing that intake cannot do without (generation counters,
+    # rate-limit windows, replay nonces): with Redis down a call fails fast and
+    # returns None instead of raising, and the callers decide what None means.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     # Shared between web, worker and beat processes, unlike locmem.
     CACHES = {
