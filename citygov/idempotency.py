@@ -88,16 +88,31 @@ def begin(scope: str, key: str, print_: str):
 
 
 def finish(record, status_code: int, body: str) -> None:
-    if status_code >= 500:
-        record.delete()  # a server failure may be retried with the same key
-    else:
+    """Store the response with the key. A server failure is not stored: the caller rolls back."""
+    if status_code < 500:
         record.response_status = status_code
         record.response_body = body
         record.save(update_fields=["response_status", "response_body"])
 
 
 class IdempotentMixin:
-    """For DRF views: honour Idempotency-Key on POST."""
+    """For DRF views: honour Idempotency-Key on POST.
+
+    The key, the work and the stored response commit in one transaction. A
+    crash (or a database restart) anywhere in the request leaves all three or
+    none, so a client retrying with the same key either gets the stored
+    response or has the work done now, never twice. A duplicate sent while the
+    first is running waits on the key's unique index, then replays.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST" or not request.headers.get(HEADER):
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)  # a server failure may be retried with the same key
+        return response
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -107,21 +122,12 @@ class IdempotentMixin:
             return
         if len(key) > 200:
             raise exceptions.ValidationError({HEADER: ["At most 200 characters."]})
-        request._idempotency = None
-        record = begin(_scope(request), key, fingerprint(request))
-        request._idempotency = record
+        request._idempotency = begin(_scope(request), key, fingerprint(request))
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
             return exc.response()
-        try:
-            return super().handle_exception(exc)
-        except BaseException:
-            record = getattr(self.request, "_idempotency", None)
-            if record is not None:
-                record.delete()  # unhandled: let the client retry with the same key
-                self.request._idempotency = None
-            raise
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

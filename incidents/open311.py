@@ -14,6 +14,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -317,8 +318,10 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     name = " ".join(filter(None, [p.get("last_name", ""), p.get("first_name", "")])).strip()[:64]
 
     idem_key = request.headers.get(idempotency.HEADER)
-    record = None
-    if idem_key:
+    if not idem_key:
+        return _file(request, fmt, key, code, description, urgency, landmark, media_url, name, p)
+    # Key, work and stored response in one transaction (see citygov.idempotency).
+    with transaction.atomic():
         try:
             record = idempotency.begin(f"open311:{key.pk}", idem_key[:200], idempotency.fingerprint(request))
         except idempotency.Replay as replay:
@@ -327,14 +330,11 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             )
         except (idempotency.IdempotencyMismatch, idempotency.IdempotencyInFlight) as exc:
             return _errors(fmt, exc.status_code, str(exc.detail))
-    try:
         response = _file(request, fmt, key, code, description, urgency, landmark, media_url, name, p)
-    except Exception:
-        if record is not None:
-            record.delete()
-        raise
-    if record is not None:
-        idempotency.finish(record, response.status_code, response.content.decode())
+        if response.status_code >= 500:
+            transaction.set_rollback(True)
+        else:
+            idempotency.finish(record, response.status_code, response.content.decode())
     return response
 
 

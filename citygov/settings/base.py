@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, broker_from_env, database_from_env, env_bool, env_int, env_list, env_str
+from .env import BASE_DIR, VAR_DIR, broker_from_env, database_from_env, env_bool, env_float, env_int, env_list, env_str
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -154,11 +154,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # or doubled tick is harmless.
 CELERY_BEAT_SCHEDULE: dict = {
     # Catches outbox messages whose after-commit kick was lost (broker down, worker killed).
-    "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": 60.0},
+    "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": env_float("OUTBOX_DRAIN_SECONDS", 60.0)},
     # Webhook retries come due on their own schedule; this picks them up.
-    "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": 60.0},
+    "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": env_float("WEBHOOK_SCAN_SECONDS", 60.0)},
     # Yellow and red thresholds, auto-escalation of undispatched events.
-    "sla-sweep": {"task": "dispatch.sla_sweep", "schedule": 60.0},
+    "sla-sweep": {"task": "dispatch.sla_sweep", "schedule": env_float("SLA_SWEEP_SECONDS", 60.0)},
 }
 
 REDIS_URL = env_str("REDIS_URL")

@@ -151,6 +151,35 @@ def test_a_duplicate_still_in_flight_gets_409():
     assert r.status_code == 409 and r.json()["code"] == "idempotency_in_flight"
 
 
+def test_a_crash_before_the_response_is_stored_keeps_neither_the_event_nor_the_key(monkeypatch):
+    """Key, event and stored response commit together: a retry after a crash files exactly one event."""
+    from django.db import OperationalError
+
+    from citygov import idempotency
+    from citygov.models import IdempotencyKey
+
+    lat, lon = point_in()
+    body = {"title": "崩溃重试", "category": "E0101", "latitude": lat, "longitude": lon}
+    client = api("gw_nanhu1")
+    client.raise_request_exception = False
+    real_finish = idempotency.finish
+
+    def crash(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(idempotency, "finish", crash)
+    lost = client.post("/api/v1/events", body, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
+    assert lost.status_code == 500
+    assert not Event.objects.filter(title="崩溃重试").exists()
+    assert not IdempotencyKey.objects.filter(key="crash-1").exists()  # not stuck "in flight"
+    monkeypatch.setattr(idempotency, "finish", real_finish)
+    retry = client.post("/api/v1/events", body, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
+    assert retry.status_code == 201
+    again = client.post("/api/v1/events", body, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert Event.objects.filter(title="崩溃重试").count() == 1
+
+
 def test_transitions_are_idempotent_too():
     event = file_event()
     client = api("op_nanhu")
