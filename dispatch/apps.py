@@ -10,3 +10,24 @@ class DispatchConfig(AppConfig):
         from . import calendar, notifications, webhooks  # noqa: F401 - register the outbox handlers
 
         calendar._connect()
+        self._forget_cached_reference_data_on_change()
+
+    @staticmethod
+    def _forget_cached_reference_data_on_change() -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from accounts.models import Department, OrgUnit
+        from incidents.models import Category
+
+        from .models import RoutingRule, SlaPolicy
+        from .routing import forget_cached_rules
+        from .sla import forget_cached_policies
+
+        for model in (RoutingRule, Department, Category, OrgUnit):
+            post_save.connect(forget_cached_rules, sender=model, dispatch_uid=f"routing-cache-{model.__name__}-save")
+            post_delete.connect(forget_cached_rules, sender=model, dispatch_uid=f"routing-cache-{model.__name__}-del")
+        m2m_changed.connect(
+            forget_cached_rules, sender=RoutingRule.co_handler_types.through, dispatch_uid="routing-cache-co-types"
+        )
+        post_save.connect(forget_cached_policies, sender=SlaPolicy, dispatch_uid="sla-cache-save")
+        post_delete.connect(forget_cached_policies, sender=SlaPolicy, dispatch_uid="sla-cache-delete")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, OrgUnit, Tier
+from citygov.process_cache import ProcessCache
 from incidents.models import Category, Event, Source, Urgency
 
 from .models import DayType, RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
@@ -103,15 +104,41 @@ def _mismatch(rule: RoutingRule, s: Situation) -> str | None:
     return None
 
 
+def _active_departments() -> dict[tuple[int, str], Department]:
+    return {
+        (d.type_id, d.org_unit.code): d
+        for d in Department.objects.filter(is_active=True).select_related("org_unit", "type")
+    }
+
+
+def _active_rules() -> list[RoutingRule]:
+    return list(
+        RoutingRule.objects.filter(is_active=True)
+        .select_related("category", "region", "department__org_unit", "department_type")
+        .prefetch_related("co_handler_types")
+        .order_by("priority", "id")
+    )
+
+
+# Every intake evaluates every rule; rules and departments change a few times a year.
+_departments: ProcessCache[dict[tuple[int, str], Department]] = ProcessCache("departments", _active_departments)
+_rules: ProcessCache[list[RoutingRule]] = ProcessCache("routing-rules", _active_rules)
+
+
+def forget_cached_rules(**_kwargs) -> None:
+    """Signal receiver: a rule, department, category or unit changed (connected in DispatchConfig.ready)."""
+    _rules.invalidate()
+    _departments.invalidate()
+
+
 def _nearest(type_id: int, grid: OrgUnit, highest_tier: int) -> Department | None:
     """The department of this type in the nearest unit enclosing the grid, at `highest_tier` or above."""
-    codes = grid.depth_codes[:highest_tier]
-    return (
-        Department.objects.filter(type_id=type_id, is_active=True, org_unit__code__in=codes)
-        .select_related("org_unit", "type")
-        .order_by("-org_unit__tier")
-        .first()
-    )
+    by_place = _departments.get()
+    for code in reversed(grid.depth_codes[:highest_tier]):
+        found = by_place.get((type_id, code))
+        if found is not None:
+            return found
+    return None
 
 
 def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None, list[Department], str]:
@@ -143,12 +170,7 @@ def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None,
 
 def decide(situation: Situation) -> Decision:
     """Evaluate every active rule in priority order; the first that matches and resolves a department wins."""
-    rules = (
-        RoutingRule.objects.filter(is_active=True)
-        .select_related("category", "region", "department__org_unit", "department_type")
-        .prefetch_related("co_handler_types")
-        .order_by("priority", "id")
-    )
+    rules = _rules.get()
     candidates: list[Candidate] = []
     winner: Candidate | None = None
     for rule in rules:

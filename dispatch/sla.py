@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citygov.process_cache import ProcessCache
 from incidents.errors import Conflict
 
 from .calendar import calendar_for
@@ -48,13 +48,28 @@ ACTIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def _policies_by_step() -> dict[str, list[SlaPolicy]]:
+    by_step: dict[str, list[SlaPolicy]] = {}
+    for policy in SlaPolicy.objects.all():
+        by_step.setdefault(policy.step, []).append(policy)
+    return by_step
+
+
+# Read at every transition, edited a few times a year.
+_policies: ProcessCache[dict[str, list[SlaPolicy]]] = ProcessCache("sla-policies", _policies_by_step)
+
+
+def forget_cached_policies(**_kwargs) -> None:
+    """Signal receiver: a policy changed (connected in DispatchConfig.ready)."""
+    _policies.invalidate()
+
+
 def policy_for(category, urgency: int, step: str) -> SlaPolicy | None:
     """The most specific policy: subclass > major class > any; named urgency > any."""
-    candidates = (
-        SlaPolicy.objects.filter(step=step)
-        .filter(Q(category=category) | Q(category_id=category.parent_id) | Q(category__isnull=True))
-        .filter(Q(urgency=urgency) | Q(urgency__isnull=True))
-    )
+    categories = {category.pk, category.parent_id, None}
+    candidates = [
+        p for p in _policies.get().get(step, []) if p.category_id in categories and p.urgency in (urgency, None)
+    ]
 
     def rank(policy: SlaPolicy) -> tuple[int, int]:
         level = 0 if policy.category_id == category.pk else 1 if policy.category_id else 2

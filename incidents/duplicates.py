@@ -59,10 +59,13 @@ def likely_duplicates(
     )
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    found = []
-    for event in qs.select_related("category")[:200]:
-        d = distance_m(latitude, longitude, event.latitude, event.longitude)
+    # Distances from bare coordinates; only the nearest few become Event objects.
+    near = []
+    for pk, lat, lon in qs.values_list("pk", "latitude", "longitude")[:200]:
+        d = distance_m(latitude, longitude, lat, lon)
         if d <= radius:
-            found.append(Duplicate(event, round(d, 1)))
-    found.sort(key=lambda dup: (dup.distance_m, -dup.event.pk))
-    return found[:limit]
+            near.append((round(d, 1), -pk))
+    near.sort()
+    nearest = near[:limit]
+    events = Event.objects.select_related("category").in_bulk([-neg_pk for _d, neg_pk in nearest])
+    return [Duplicate(events[-neg_pk], d) for d, neg_pk in nearest]
