@@ -108,8 +108,53 @@ def bench_size(size: int, due: int, repeat: int) -> dict:
     return results
 
 
+WRK_REQUEST = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Token %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+math.randomseed(%(seed)d)
+request = function()
+  local lat = %(lat)f + (math.random() - 0.5) * 0.002
+  local lon = %(lon)f + (math.random() - 0.5) * 0.002
+  return wrk.format(nil, nil, nil, string.format(
+    '{"title": "bench", "category": "E0601", "latitude": %%.6f, "longitude": %%.6f}', lat, lon))
+end
+"""
+
+
+def wrk(url: str, lua: Path, seconds: int) -> dict:
+    """16 connections on 2 threads; requests/s and latency percentiles from wrk --latency."""
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", "16", "-d", f"{seconds}s", "--latency", "-s", str(lua), url],
+        capture_output=True,
+        text=True,
+    ).stdout
+    figures = {"raw": out}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "99%"):
+            figures[parts[0]] = parts[1]
+        elif "Non-2xx" in line:
+            figures["non2xx"] = int(parts[-1])
+    return figures
+
+
+def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}", "-w", "4", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    time.sleep(3)
+    return server
+
+
 def bench_http(seconds: int) -> None:
-    """HTTP intake through gunicorn with wrk, 16 connections, on 127.0.0.1."""
+    """HTTP intake through gunicorn (4 workers) with wrk, 16 connections, on 127.0.0.1, beside two peers:
+    a plain Django + DRF ticket tracker (bench/peer) and pgbench's three-statement write transaction."""
+    from django.conf import settings
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
@@ -118,46 +163,76 @@ def bench_http(seconds: int) -> None:
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         print("[http] wrk not installed (apt-get install wrk): skipped")
         return
-    token = Token.objects.get_or_create(user=User.objects.get(username="op_nanhu"))[0].key
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
     lat, lon = point_in("99010200100101")
-    lua = ROOT / "var" / "intake.lua"
-    lua.parent.mkdir(exist_ok=True)
-    lua.write_text(
-        'wrk.method = "POST"\n'
-        f'wrk.headers["Authorization"] = "Token {token}"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.body = \'{{"title": "bench", "category": "E0601", "latitude": {lat}, "longitude": {lon}}}\'\n'
-    )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "citygov.wsgi", "-b", "127.0.0.1:8765", "-w", "4", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
+    rows = []
+
+    token = Token.objects.get_or_create(user=User.objects.get(username="op_nanhu"))[0].key
+    lua = var / "intake.lua"
+    lua.write_text(WRK_REQUEST % {"token": token, "seed": 1, "lat": lat, "lon": lon})
+    server = gunicorn("citygov.wsgi", 8765, dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0"))
     try:
-        time.sleep(3)
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                "2",
-                "-c",
-                "16",
-                "-d",
-                f"{seconds}s",
-                "--latency",
-                "-s",
-                str(lua),
-                "http://127.0.0.1:8765/api/v1/events",
-            ],
-            capture_output=True,
-            text=True,
-        ).stdout
-        print("[http] intake through gunicorn (4 workers), wrk 16 connections:")
-        print("\n".join("  " + line for line in out.splitlines() if line.strip()))
+        rows.append(("citygov POST /api/v1/events", wrk("http://127.0.0.1:8765/api/v1/events", lua, seconds)))
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)
+
+    db = settings.DATABASES["default"]
+    admin_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}"
+    peer_url = f"{admin_url}/citygov_bench_peer"
+    psql = ["psql", "-q", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"], "-d", db["NAME"]]
+    subprocess.run([*psql, "-c", "DROP DATABASE IF EXISTS citygov_bench_peer"], check=True)
+    subprocess.run([*psql, "-c", "CREATE DATABASE citygov_bench_peer"], check=True)
+    peer_env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT / "bench" / "peer"),
+        DJANGO_SETTINGS_MODULE="settings",
+        PEER_DATABASE_URL=peer_url,
+    )
+    subprocess.run([sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"], env=peer_env, check=True)
+    peer_token = subprocess.run(
+        [sys.executable, "-c", PEER_SETUP_SCRIPT], env=peer_env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    peer_lua = var / "peer.lua"
+    peer_lua.write_text(WRK_REQUEST % {"token": peer_token, "seed": 1, "lat": lat, "lon": lon})
+    server = gunicorn("django.core.wsgi:get_wsgi_application()", 8766, peer_env)
+    try:
+        rows.append(("peer: plain Django+DRF tickets", wrk("http://127.0.0.1:8766/tickets", peer_lua, seconds)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    pg_env = dict(os.environ, PGHOST=db["HOST"], PGPORT=str(db["PORT"]), PGUSER=db["USER"])
+    subprocess.run(["dropdb", "--if-exists", "citygov_bench_pgbench"], env=pg_env, check=True)
+    subprocess.run(["createdb", "citygov_bench_pgbench"], env=pg_env, check=True)
+    subprocess.run(
+        ["pgbench", "-q", "-i", "-s", "10", "citygov_bench_pgbench"], env=pg_env, check=True, capture_output=True
+    )
+    out = subprocess.run(
+        ["pgbench", "-N", "-c", "16", "-j", "2", "-T", str(seconds), "-r", "citygov_bench_pgbench"],
+        env=pg_env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    tps = next((line.split()[2] for line in out.splitlines() if line.startswith("tps =")), "?")
+    latency = next((line.split()[-2] for line in out.splitlines() if line.startswith("latency average")), "?")
+
+    print("[http] 16 connections on 127.0.0.1, 4 gunicorn workers each:")
+    for name, fig in rows:
+        print(f"  {name:<32} {fig.get('rps', 0):8.1f} req/s   p50 {fig.get('50%', '?'):>9}   "
+              f"p99 {fig.get('99%', '?'):>9}   non-2xx {fig.get('non2xx', 0)}")  # fmt: skip
+    print(f"  {'peer: pgbench -N (3 statements)':<32} {float(tps):8.1f} tx/s    mean {latency} ms")
+
+
+PEER_SETUP_SCRIPT = """
+import django
+django.setup()
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+user = User.objects.create_user("bench")
+print(Token.objects.create(user=user).key)
+"""
 
 
 def main() -> None:

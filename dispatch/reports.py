@@ -136,10 +136,9 @@ def _aggregates() -> dict:
     }
 
 
-def _fill(row: Row, values: dict) -> Row:
+def _add(row: Row, values: dict) -> Row:
     for name, value in values.items():
-        if hasattr(row, name) and name not in ("key", "label"):
-            setattr(row, name, value or 0)
+        setattr(row, name, getattr(row, name) + (value or 0))
     return row
 
 
@@ -157,25 +156,35 @@ def sla_report(user: User, *, unit: OrgUnit, start: date, end: date) -> Report:
     base = events_for_user(user).filter(area_path__startswith=unit.path, reported_at__gte=since, reported_at__lt=until)
     aggregates = _aggregates()
 
-    total = _fill(Row("total", _("Total")), base.aggregate(**aggregates))
-
-    departments = {
-        d.pk: d for d in Department.objects.filter(pk__in=base.values("lead_department")).select_related("org_unit")
-    }
-    by_department = []
-    for values in base.values("lead_department").annotate(**aggregates).order_by("lead_department"):
-        dept = departments.get(values.pop("lead_department"))
-        label = dept.name if dept else _("(no department: waiting, or fixed on the spot)")
-        by_department.append(_fill(Row(dept.code if dept else "-", label), values))
-
     children = list(unit.children.order_by("code")) or [unit]
     prefix_length = len(children[0].path)
     region_rows = {child.path: Row(child.code, child.name) for child in children}
-    region_qs = base.annotate(region=Substr("area_path", 1, prefix_length)).values("region")
-    for values in region_qs.annotate(**aggregates).order_by("region"):
-        row = region_rows.get(values.pop("region"))
-        if row is not None:
-            _fill(row, values)
+    total = Row("total", _("Total"))
+
+    # One scan: every figure is a count or a sum, so the department rows, the
+    # region rows and the total all add up from (department, region) groups.
+    groups = list(
+        base.annotate(region=Substr("area_path", 1, prefix_length))
+        .values("lead_department", "region")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    departments = {
+        d.pk: d
+        for d in Department.objects.filter(pk__in={g["lead_department"] for g in groups}).select_related("org_unit")
+    }
+    dept_rows: dict[int | None, Row] = {}
+    for values in groups:
+        dept_id, region = values.pop("lead_department"), values.pop("region")
+        if dept_id not in dept_rows:
+            dept = departments.get(dept_id)
+            label = dept.name if dept else _("(no department: waiting, or fixed on the spot)")
+            dept_rows[dept_id] = Row(dept.code if dept else "-", label)
+        _add(total, values)
+        _add(dept_rows[dept_id], values)
+        if (row := region_rows.get(region)) is not None:
+            _add(row, values)
+    by_department = [dept_rows[k] for k in sorted(dept_rows, key=lambda k: (k is None, k or 0))]
 
     # Handling times: one narrow read; percentiles need the values.
     by_dept_key = {r.key: r for r in by_department}

@@ -1,0 +1,41 @@
+"""The peer: a plain Django + DRF ticket tracker, measured beside citygov in bench/run.py.
+
+One model, one create endpoint with token authentication, served by the same
+gunicorn on the same PostgreSQL. It does what the issue's "plain Django ticket
+tracker" does: validate, insert one row, answer 201. No grids, rules, history,
+clocks or outbox.
+"""
+
+import os
+
+import dj_database_url
+from django.urls import path
+
+SECRET_KEY = "bench-peer-not-a-secret"  # noqa: S105 - a local benchmark server only
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "tickets",
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+DATABASES = {"default": dj_database_url.parse(os.environ["PEER_DATABASE_URL"])}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+ROOT_URLCONF = __name__
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+
+def _urls():
+    from tickets.views import TicketCreate
+
+    return [path("tickets", TicketCreate.as_view())]
+
+
+urlpatterns = _urls()
