@@ -1,0 +1,66 @@
+"""Per-process copies: rebuilt when another process says so, and bounded in age when Redis is down."""
+
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+
+from citygov.process_cache import ProcessCache
+
+pytestmark = pytest.mark.django_db  # invalidate() also bumps again on commit
+
+
+def counting_cache(name: str, max_age: float = 300.0) -> tuple[ProcessCache, list[int]]:
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(len(builds) + 1)
+        return len(builds)
+
+    return ProcessCache(name, build, max_age=max_age), builds
+
+
+def test_built_once_then_served_from_memory():
+    copy, builds = counting_cache("t-once")
+    assert copy.get() == 1
+    assert copy.get() == 1
+    assert builds == [1]
+
+
+def test_another_process_bumping_the_generation_forces_a_rebuild():
+    copy, builds = counting_cache("t-bump")
+    copy.get()
+    cache.incr(copy.key)  # what invalidate() in another process does
+    assert copy.get() == 2
+    assert copy.get() == 2
+    assert builds == [1, 2]
+
+
+def test_invalidate_drops_the_local_copy_at_once():
+    copy, builds = counting_cache("t-local")
+    copy.get()
+    copy.invalidate()
+    assert copy.get() == 2
+    assert builds == [1, 2]
+
+
+def test_with_the_shared_cache_unreachable_the_copy_is_kept_until_it_is_too_old():
+    copy, builds = counting_cache("t-down", max_age=60)
+    with mock.patch("citygov.process_cache.time.monotonic", return_value=1000.0):
+        copy.get()
+    with mock.patch.object(cache, "get_or_set", return_value=None):  # django-redis answers None when down
+        with mock.patch("citygov.process_cache.time.monotonic", return_value=1030.0):
+            assert copy.get() == 1  # kept: Redis cannot say whether it changed
+        with mock.patch("citygov.process_cache.time.monotonic", return_value=1061.0):
+            assert copy.get() == 2  # too old to trust
+    assert builds == [1, 2]
+
+
+def test_a_missing_counter_after_a_redis_restart_counts_as_a_change():
+    copy, builds = counting_cache("t-restart")
+    copy.get()
+    cache.delete(copy.key)  # Redis came back empty
+    copy.invalidate()  # a save now: incr fails on the missing key, a fresh value is set
+    assert cache.get(copy.key) not in (None, 1)
+    assert copy.get() == 2
+    assert builds == [1, 2]
