@@ -190,7 +190,7 @@ def bench_http(seconds: int) -> None:
         DJANGO_SETTINGS_MODULE="settings",
         PEER_DATABASE_URL=peer_url,
     )
-    subprocess.run([sys.executable, "-m", "django", "migrate", "--run-syncdb", "-v0"], env=peer_env, check=True)
+    subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=peer_env, check=True)
     peer_token = subprocess.run(
         [sys.executable, "-c", PEER_SETUP_SCRIPT], env=peer_env, check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -243,7 +243,7 @@ def main() -> None:
     parser.add_argument("--http", type=int, default=0, help="seconds of HTTP intake load (needs wrk)")
     args = parser.parse_args()
     setup_django()
-    for size in [int(s) for s in args.sizes.split(",")]:
+    for size in [int(s) for s in args.sizes.split(",") if s]:
         bench_size(size, args.due, args.repeat)
     if args.http:
         bench_http(args.http)

@@ -9,7 +9,6 @@ clocks or outbox.
 import os
 
 import dj_database_url
-from django.urls import path
 
 SECRET_KEY = "bench-peer-not-a-secret"  # noqa: S105 - a local benchmark server only
 DEBUG = False
@@ -25,17 +24,8 @@ MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 DATABASES = {"default": dj_database_url.parse(os.environ["PEER_DATABASE_URL"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
-ROOT_URLCONF = __name__
+ROOT_URLCONF = "urls"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
-
-
-def _urls():
-    from tickets.views import TicketCreate
-
-    return [path("tickets", TicketCreate.as_view())]
-
-
-urlpatterns = _urls()
