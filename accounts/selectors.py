@@ -9,7 +9,26 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from citygov.process_cache import ProcessCache
+
 from .models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
+
+
+def _count_roots() -> int:
+    return OrgUnit.objects.filter(parent__isnull=True).count()
+
+
+_roots: ProcessCache[int] = ProcessCache("org-roots", _count_roots)
+
+
+def single_root() -> bool:
+    """One city per deployment, as usual: then the top unit's subtree is every unit."""
+    return _roots.get() == 1
+
+
+def forget_cached_roots(**_kwargs) -> None:
+    """Signal receiver: an org unit was saved or deleted (connected in AccountsConfig.ready)."""
+    _roots.invalidate()
 
 
 def units_granting(user: User, codename: str) -> list[OrgUnit]:
@@ -43,6 +62,10 @@ def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
     roots = units_granting(user, codename)
     if not roots:
         return Q(pk__in=[])
+    if any(unit.parent_id is None for unit in roots) and single_root():
+        # A grant at the city, the only top unit, covers every row: no path test, so the
+        # planner can walk a queue index in order instead of joining every row's unit first.
+        return Q()
     q = Q()
     for unit in roots:
         q |= Q(**{f"{path_field}__startswith": unit.path})

@@ -69,8 +69,17 @@ def _filtered(request, qs, default_q: Q):
 
 
 def _page(request, qs):
-    paginator = Paginator(qs, PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
+    """One page of a queue: choose the page's ids on the event table alone, then join just those rows.
+
+    Joining categories, grids and suggestions before the sort would join every
+    waiting event of a district, not the 50 shown.
+    """
+    paginator = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    by_id = qs.order_by().in_bulk(ids)
+    page.object_list = [by_id[pk] for pk in ids if pk in by_id]
+    return page
 
 
 @login_required
