@@ -186,8 +186,8 @@ def sla_report(user: User, *, unit: OrgUnit, start: date, end: date) -> Report:
             _add(row, values)
     by_department = [dept_rows[k] for k in sorted(dept_rows, key=lambda k: (k is None, k or 0))]
 
-    # Handling times: one narrow read; percentiles need the values.
-    by_dept_key = {r.key: r for r in by_department}
+    # Handling times: one narrow read; percentiles need the values. (PostgreSQL's
+    # percentile_disc over GROUPING SETS was measured slower: one sort per set.)
     for dept_id, region, minutes in (
         base.filter(handling_minutes__isnull=False)
         .annotate(region=Substr("area_path", 1, prefix_length))
@@ -195,8 +195,7 @@ def sla_report(user: User, *, unit: OrgUnit, start: date, end: date) -> Report:
     ):
         hours = minutes / 60
         total.handling_hours.append(hours)
-        dept = departments.get(dept_id)
-        if (row := by_dept_key.get(dept.code if dept else "-")) is not None:
+        if (row := dept_rows.get(dept_id)) is not None:
             row.handling_hours.append(hours)
         if (row := region_rows.get(region)) is not None:
             row.handling_hours.append(hours)
