@@ -31,26 +31,47 @@ def forget_cached_roots(**_kwargs) -> None:
     _roots.invalidate()
 
 
+def _remembered(user: User, key: tuple[str, str], load):
+    """Grants looked up once per user object: a request asks the same question three or four
+    times (scope, permission check, contact masking). `forget_grants` clears it."""
+    memo = user.__dict__.setdefault("_grants_memo", {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+def forget_grants(user: User) -> None:
+    user.__dict__.pop("_grants_memo", None)
+
+
 def units_granting(user: User, codename: str) -> list[OrgUnit]:
     """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
     if not user.is_authenticated or not user.is_active:
         return []
-    return list(
-        OrgUnit.objects.filter(
-            orgunituserobjectpermission__user=user,
-            orgunituserobjectpermission__permission__codename=codename,
-        ).distinct()
+    return _remembered(
+        user,
+        ("units", codename),
+        lambda: list(
+            OrgUnit.objects.filter(
+                orgunituserobjectpermission__user=user,
+                orgunituserobjectpermission__permission__codename=codename,
+            ).distinct()
+        ),
     )
 
 
 def departments_granting(user: User, codename: str) -> list[Department]:
     if not user.is_authenticated or not user.is_active:
         return []
-    return list(
-        Department.objects.filter(
-            departmentuserobjectpermission__user=user,
-            departmentuserobjectpermission__permission__codename=codename,
-        ).distinct()
+    return _remembered(
+        user,
+        ("departments", codename),
+        lambda: list(
+            Department.objects.filter(
+                departmentuserobjectpermission__user=user,
+                departmentuserobjectpermission__permission__codename=codename,
+            ).distinct()
+        ),
     )
 
 

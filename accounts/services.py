@@ -46,6 +46,9 @@ def sync_user_permissions(user: User) -> None:
                 assign_perm(codename, user, obj)
             for codename in have - want:
                 remove_perm(codename, user, obj)
+    from .selectors import forget_grants
+
+    forget_grants(user)
 
 
 @transaction.atomic
