@@ -141,9 +141,20 @@ def wrk(url: str, lua: Path, seconds: int) -> dict:
     return figures
 
 
-def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}", "-w", "4", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -151,8 +162,8 @@ def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
     return server
 
 
-def bench_http(seconds: int) -> None:
-    """HTTP intake through gunicorn (4 workers) with wrk, 16 connections, on 127.0.0.1, beside two peers:
+def bench_http(seconds: int, workers: int) -> None:
+    """HTTP intake through gunicorn with wrk, 16 connections, on 127.0.0.1, beside two peers:
     a plain Django + DRF ticket tracker (bench/peer) and pgbench's three-statement write transaction."""
     from django.conf import settings
     from rest_framework.authtoken.models import Token
@@ -171,7 +182,9 @@ def bench_http(seconds: int) -> None:
     token = Token.objects.get_or_create(user=User.objects.get(username="op_nanhu"))[0].key
     lua = var / "intake.lua"
     lua.write_text(WRK_REQUEST % {"token": token, "seed": 1, "lat": lat, "lon": lon})
-    server = gunicorn("citygov.wsgi", 8765, dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0"))
+    server = gunicorn(
+        "citygov.wsgi", 8765, dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0"), workers
+    )
     try:
         rows.append(("citygov POST /api/v1/events", wrk("http://127.0.0.1:8765/api/v1/events", lua, seconds)))
     finally:
@@ -196,7 +209,7 @@ def bench_http(seconds: int) -> None:
     ).stdout.strip()
     peer_lua = var / "peer.lua"
     peer_lua.write_text(WRK_REQUEST % {"token": peer_token, "seed": 1, "lat": lat, "lon": lon})
-    server = gunicorn("django.core.wsgi:get_wsgi_application()", 8766, peer_env)
+    server = gunicorn("django.core.wsgi:get_wsgi_application()", 8766, peer_env, workers)
     try:
         rows.append(("peer: plain Django+DRF tickets", wrk("http://127.0.0.1:8766/tickets", peer_lua, seconds)))
     finally:
@@ -218,7 +231,7 @@ def bench_http(seconds: int) -> None:
     tps = next((line.split()[2] for line in out.splitlines() if line.startswith("tps =")), "?")
     latency = next((line.split()[-2] for line in out.splitlines() if line.startswith("latency average")), "?")
 
-    print("[http] 16 connections on 127.0.0.1, 4 gunicorn workers each:")
+    print(f"[http] 16 connections on 127.0.0.1, {workers} gunicorn workers each:")
     for name, fig in rows:
         print(f"  {name:<32} {fig.get('rps', 0):8.1f} req/s   p50 {fig.get('50%', '?'):>9}   "
               f"p99 {fig.get('99%', '?'):>9}   non-2xx {fig.get('non2xx', 0)}")  # fmt: skip
@@ -241,12 +254,13 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--http", type=int, default=0, help="seconds of HTTP intake load (needs wrk)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 measured best on 2 cores)")
     args = parser.parse_args()
     setup_django()
     for size in [int(s) for s in args.sizes.split(",") if s]:
         bench_size(size, args.due, args.repeat)
     if args.http:
-        bench_http(args.http)
+        bench_http(args.http, args.workers)
 
 
 if __name__ == "__main__":
