@@ -44,35 +44,26 @@ def forget_grants(user: User) -> None:
     user.__dict__.pop("_grants_memo", None)
 
 
-def units_granting(user: User, codename: str) -> list[OrgUnit]:
-    """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
+def _granting(model, grants: str, user: User, codename: str) -> list:
+    """Objects of `model` on which the user holds `codename` directly, through the `grants` table."""
     if not user.is_authenticated or not user.is_active:
         return []
     return _remembered(
         user,
-        ("units", codename),
+        (grants, codename),
         lambda: list(
-            OrgUnit.objects.filter(
-                orgunituserobjectpermission__user=user,
-                orgunituserobjectpermission__permission__codename=codename,
-            ).distinct()
+            model.objects.filter(**{f"{grants}__user": user, f"{grants}__permission__codename": codename}).distinct()
         ),
     )
+
+
+def units_granting(user: User, codename: str) -> list[OrgUnit]:
+    """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
+    return _granting(OrgUnit, "orgunituserobjectpermission", user, codename)
 
 
 def departments_granting(user: User, codename: str) -> list[Department]:
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return _remembered(
-        user,
-        ("departments", codename),
-        lambda: list(
-            Department.objects.filter(
-                departmentuserobjectpermission__user=user,
-                departmentuserobjectpermission__permission__codename=codename,
-            ).distinct()
-        ),
-    )
+    return _granting(Department, "departmentuserobjectpermission", user, codename)
 
 
 def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
