@@ -21,7 +21,7 @@ from incidents import services
 from incidents.errors import ServiceError
 from incidents.forms import QueueFilterForm
 from incidents.models import OPEN_STATES, WITH_DEPARTMENT, ApprovalRequest, RequestStatus, State
-from incidents.selectors import event_for_user, events_for_user
+from incidents.selectors import event_for_user, events_for_user, owned_within_q
 
 from .models import Notification, RoutingSuggestion
 
@@ -87,7 +87,7 @@ def console(request: HttpRequest) -> HttpResponse:
     """The operator's queue: events waiting for dispatch or closure at my tiers, by deadline."""
     if not units_granting(request.user, "operate_event"):
         raise Http404
-    owned = jurisdiction_q(request.user, "operate_event", path_field="owner_unit__path")
+    owned = owned_within_q(request.user, "operate_event")
     needs_action = owned & Q(state__in=[State.REPORTED, State.VERIFIED])
     base = events_for_user(request.user).select_related("category", "grid", "routing_suggestion__department")
     form, qs = _filtered(request, base, needs_action)

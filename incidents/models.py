@@ -193,11 +193,17 @@ class Event(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "reported_at"], name="event_state_reported"),
             # Queues sorted by deadline.
             models.Index(fields=["owner_unit", "due_at"], name="event_owner_due"),
-            # The operators' "needs action" queue (to dispatch, to close), walked in deadline order.
+            # The operators' "needs action" queue (to dispatch, to close): walked in deadline
+            # order for the whole city, read index-only per owning unit for a street or district.
             models.Index(
                 fields=["due_at", "reported_at"],
                 condition=models.Q(state__in=["reported", "verified"]),
                 name="event_needs_action_due",
+            ),
+            models.Index(
+                fields=["owner_unit", "due_at", "reported_at", "area_path"],
+                condition=models.Q(state__in=["reported", "verified"]),
+                name="event_needs_action_owner",
             ),
         ]
         constraints = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import User
+from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import departments_granting, jurisdiction_q
 
 from .errors import NotFound
@@ -29,6 +29,21 @@ def event_scope_q(user: User) -> Q:
         co = Event.co_departments.through.objects.filter(department_id__in=department_ids).values("event_id")
         q |= Q(lead_department_id__in=department_ids) | Q(pk__in=co)
     return q
+
+
+def owned_within_q(user: User, codename: str) -> Q:
+    """Events owned by a unit inside the user's `codename` jurisdiction (its operator queue).
+
+    Owners are streets and the units above them (intake hands events to the
+    street, escalation moves them up), so the owners are a short id list. An id
+    list lets PostgreSQL walk the needs-action indexes; a join on the owner's
+    path, estimated at one row, made it read every waiting event of the street.
+    """
+    scope = jurisdiction_q(user, codename)
+    if scope == Q():  # a grant at the only top unit: every owner
+        return Q()
+    owners = OrgUnit.objects.filter(scope, tier__lte=Tier.STREET).values_list("id", flat=True)
+    return Q(owner_unit_id__in=list(owners))
 
 
 def events_for_user(user: User, qs: QuerySet[Event] | None = None) -> QuerySet[Event]:
