@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -68,13 +69,28 @@ def _filtered(request, qs, default_q: Q):
     return form, qs
 
 
+class QueuePaginator(Paginator):
+    """Counts a queue up to CAP rows and shows "10000+" beyond: an exact count of a whole
+    city's waiting events costs more than the rest of the page, and nobody pages past 200."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.CAP}+" if self.count > self.CAP else str(self.count)
+
+
 def _page(request, qs):
     """One page of a queue: choose the page's ids on the event table alone, then join just those rows.
 
     Joining categories, grids and suggestions before the sort would join every
     waiting event of a district, not the 50 shown.
     """
-    paginator = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE)
+    paginator = QueuePaginator(qs.values_list("pk", flat=True), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     ids = list(page.object_list)
     by_id = qs.order_by().in_bulk(ids)

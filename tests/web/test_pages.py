@@ -232,3 +232,18 @@ def test_reveal_through_the_page(login):
     assert "138****5678" in page.content.decode()
     page = hd.post(f"/events/{event.pk}/reveal")
     assert "13812345678" in page.content.decode()
+
+
+def test_the_queue_counts_up_to_its_cap_and_pages_in_deadline_order(login, monkeypatch):
+    from dispatch.views import QueuePaginator
+
+    RoutingRule.objects.update(is_active=False)  # they stay in the street's queue
+    events = [file_event(title=f"排队 {i}") for i in range(4)]
+    op = login("op_nanhu")
+    page = op.get("/console/")
+    assert page.context["page"].paginator.count_label == "4"
+    assert [e.pk for e in page.context["events"]] == [e.pk for e in sorted(events, key=lambda e: (e.due_at, e.pk))]
+    monkeypatch.setattr(QueuePaginator, "CAP", 2)
+    capped = op.get("/console/")
+    assert capped.context["page"].paginator.count_label == "2+"
+    assert '<small class="count">2+</small>' in capped.content.decode()
