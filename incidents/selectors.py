@@ -24,6 +24,10 @@ def event_scope_q(user: User) -> Q:
     if user.is_superuser:
         return Q()
     q = jurisdiction_q(user, "view_events", path_field="area_path")
+    if q == Q():
+        # The whole city. (Q() | X is X in Django: adding the department terms below would
+        # narrow a city-wide view to one department's events.)
+        return q
     department_ids = [d.pk for d in departments_granting(user, "view_department_events")]
     if department_ids:
         co = Event.co_departments.through.objects.filter(department_id__in=department_ids).values("event_id")

@@ -42,3 +42,15 @@ def test_no_duplicates_in_lists_for_users_with_several_routes_to_an_event():
     admin = user("admin")
     assert events_for_user(admin).filter(pk=event.pk).count() == 1
     assert events_for_user(user("hd_nanhu_chengguan")).count() == 1
+
+
+def test_a_city_operator_who_also_handles_for_a_department_still_sees_the_whole_city():
+    from accounts.roles import Role
+    from accounts.services import membership_grant
+
+    elsewhere = file_event(reporter="gw_xiling1", grid="99010300100101")  # 河西区, no department
+    op_city = user("op_city")
+    membership_grant(user=op_city, role=Role.HANDLER, department=dept("990102001-huanwei"))
+    visible = events_for_user(user("op_city"))
+    assert visible.filter(pk=elsewhere.pk).exists()
+    assert visible.count() == events_for_user(user("admin")).count()
