@@ -8,40 +8,40 @@ direct foreign-key guardian table with the ancestor codes from U's path.
 from __future__ import annotations
 
 from django.db.models import Q
-
-from citygov.process_cache import ProcessCache
+from django.utils.functional import LazyObject, empty
 
 from .models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
 
 
-def _count_roots() -> int:
-    return OrgUnit.objects.filter(parent__isnull=True).count()
-
-
-_roots: ProcessCache[int] = ProcessCache("org-roots", _count_roots)
-
-
-def single_root() -> bool:
-    """One city per deployment, as usual: then the top unit's subtree is every unit."""
-    return _roots.get() == 1
-
-
-def forget_cached_roots(**_kwargs) -> None:
-    """Signal receiver: an org unit was saved or deleted (connected in AccountsConfig.ready)."""
-    _roots.invalidate()
+def _memo_owner(user):
+    """The real user behind request.user's lazy wrapper, so forget_grants(user) reaches it."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
 
 
 def _remembered(user: User, key: tuple[str, str], load):
     """Grants looked up once per user object: a request asks the same question three or four
     times (scope, permission check, contact masking). `forget_grants` clears it."""
-    memo = user.__dict__.setdefault("_grants_memo", {})
+    memo = _memo_owner(user).__dict__.setdefault("_grants_memo", {})
     if key not in memo:
         memo[key] = load()
     return memo[key]
 
 
+def _single_root(user: User) -> bool:
+    """One city per deployment, as usual: then the top unit's subtree is every unit.
+
+    Read from the database (once per request), not from a process copy: this
+    decides what a user may see, and must not lag behind a second city's creation.
+    """
+    return _remembered(user, ("single-root", ""), lambda: OrgUnit.objects.filter(parent__isnull=True)[:2].count() == 1)
+
+
 def forget_grants(user: User) -> None:
-    user.__dict__.pop("_grants_memo", None)
+    _memo_owner(user).__dict__.pop("_grants_memo", None)
 
 
 def _granting(model, grants: str, user: User, codename: str) -> list:
@@ -74,7 +74,7 @@ def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
     roots = units_granting(user, codename)
     if not roots:
         return Q(pk__in=[])
-    if any(unit.parent_id is None for unit in roots) and single_root():
+    if any(unit.parent_id is None for unit in roots) and _single_root(user):
         # A grant at the city, the only top unit, covers every row: no path test, so the
         # planner can walk a queue index in order instead of joining every row's unit first.
         return Q()

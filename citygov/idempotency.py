@@ -1,9 +1,12 @@
 """Idempotency-Key for POSTs that create or transition.
 
 The same key with the same body replays the first response; the same key
-with another body is refused (422); a duplicate still in flight gets 409.
-Keys are scoped to the caller (user, API key or department system) and
-kept at least 24 hours.
+with another body is refused (422). The key commits with the work, so a
+duplicate sent while the first runs waits on the key's unique index and then
+replays (PostgreSQL; SQLite serialises writers anyway). A key row without a
+response (written by an older release, or by hand) answers 409 for five
+minutes, then is freed. Keys are scoped to the caller (user, API key or
+department system) and kept at least 24 hours.
 """
 
 from __future__ import annotations

@@ -1,30 +1,39 @@
 """Per-process copies of slow-changing tables, kept fresh through the shared cache.
 
-Intake reads the grid polygons, the working calendars, the routing rules and
-the SLA policies on every request; they change a few times a year. Each process
-builds its copy once and compares a generation counter in the shared cache
-(Redis in production) on each use; saving a row bumps the counter, so every
-process rebuilds on its next read.
+Intake reads the grid polygons, the working calendars, the routing rules, the
+departments and the SLA policies on every request; they change a few times a
+year. Each process builds its copy once and compares a generation counter in
+the shared cache (Redis in production) at most once a second
+(PROCESS_CACHE_CHECK_SECONDS); saving a row bumps the counter, so every other
+process rebuilds within that second, and the saving process at once.
 
-When the shared cache is unreachable the counter reads as None: the process
+When the counter cannot be read (Redis down, or restarted empty) the process
 keeps its copy, and rebuilds anyway once the copy is `max_age` seconds old, so
-a change made during a Redis outage is picked up within that bound.
+a change made during a Redis outage is picked up within that bound. Reading at
+most once a second also bounds what an unreachable Redis costs a request.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 _ALL: list[ProcessCache] = []
+
+
+@dataclass(frozen=True)
+class _Copy(Generic[T]):
+    value: T
+    generation: int | None
+    built_at: float
 
 
 class ProcessCache(Generic[T]):
@@ -33,29 +42,42 @@ class ProcessCache(Generic[T]):
         self.build = build
         self.max_age = max_age
         self._lock = threading.Lock()
-        self._value: T | None = None
-        self._generation: int | None = None
-        self._built_at = 0.0
+        self._copy: _Copy[T] | None = None  # replaced whole, never mutated: readers need no lock
+        self._checked_at = 0.0
+        self._shared: int | None = None
+        # Set by invalidate() inside a transaction: a copy built before that transaction
+        # ends may hold uncommitted rows, so it is used but not kept.
+        self._changed_in_transaction = False
         _ALL.append(self)
 
     def _shared_generation(self) -> int | None:
-        return cache.get_or_set(self.key, 1, timeout=None)
+        now = time.monotonic()
+        interval = getattr(settings, "PROCESS_CACHE_CHECK_SECONDS", 1.0)
+        if now - self._checked_at >= interval:
+            self._shared = cache.get(self.key)  # None: never bumped, or Redis unreachable
+            self._checked_at = now
+        return self._shared
 
     def get(self) -> T:
         generation = self._shared_generation()
-        if not self._stale(generation):
-            return self._value  # type: ignore[return-value]
+        current = self._copy
+        if current is not None and not self._stale(current, generation):
+            return current.value
+        if self._changed_in_transaction:
+            if transaction.get_connection().in_atomic_block:
+                return self.build()
+            self._changed_in_transaction = False
         with self._lock:
-            if self._stale(generation):
-                self._value = self.build()
-                self._generation = generation
-                self._built_at = time.monotonic()
-            return self._value  # type: ignore[return-value]
+            current = self._copy
+            if current is None or self._stale(current, generation):
+                current = _Copy(self.build(), generation, time.monotonic())
+                self._copy = current
+        return current.value
 
-    def _stale(self, generation: int | None) -> bool:
-        if self._value is None or time.monotonic() - self._built_at > self.max_age:
+    def _stale(self, copy: _Copy[T], generation: int | None) -> bool:
+        if time.monotonic() - copy.built_at > self.max_age:
             return True
-        return generation is not None and generation != self._generation
+        return generation is not None and generation != copy.generation
 
     def invalidate(self) -> None:
         """Drop this process's copy now and tell the others, again once the change commits.
@@ -65,22 +87,26 @@ class ProcessCache(Generic[T]):
         process reading its old copy inside the transaction that changed it.
         """
         self.clear_local()
+        if transaction.get_connection().in_atomic_block:
+            self._changed_in_transaction = True
         self._bump()
         transaction.on_commit(self._bump)
 
     def clear_local(self) -> None:
         with self._lock:
-            self._value = None
-            self._generation = None
+            self._copy = None
+            self._checked_at = 0.0
 
     def _bump(self) -> None:
         try:
             cache.incr(self.key)
-        except ValueError:  # key missing (expired, or Redis restarted empty): any new value differs
-            cache.set(self.key, int(time.time()), timeout=None)
+        except ValueError:  # key missing (never bumped, expired, or Redis restarted empty)
+            cache.set(self.key, time.time_ns(), timeout=None)
+        self._checked_at = 0.0
 
 
 def clear_all_local() -> None:
     """Forget every process copy (tests roll the database back under them)."""
     for process_cache in _ALL:
         process_cache.clear_local()
+        process_cache._changed_in_transaction = False

@@ -110,9 +110,12 @@ def invalidate() -> None:
 
 
 def _connect() -> None:
+    from accounts.models import OrgUnit
+
     from .models import BusinessCalendar, CalendarDay, WorkingPeriod
 
-    for model in (BusinessCalendar, CalendarDay, WorkingPeriod):
+    # Calendars are looked up by their unit's code, which a unit's save may change.
+    for model in (BusinessCalendar, CalendarDay, WorkingPeriod, OrgUnit):
         post_save.connect(_changed, sender=model, dispatch_uid=f"calendar-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"calendar-{model.__name__}-delete")
 

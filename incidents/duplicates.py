@@ -68,4 +68,4 @@ def likely_duplicates(
     near.sort()
     nearest = near[:limit]
     events = Event.objects.select_related("category").in_bulk([-neg_pk for _d, neg_pk in nearest])
-    return [Duplicate(events[-neg_pk], d) for d, neg_pk in nearest]
+    return [Duplicate(events[-neg_pk], d) for d, neg_pk in nearest if -neg_pk in events]  # deleted meanwhile

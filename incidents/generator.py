@@ -59,10 +59,14 @@ REBUILD_INDEXES_FROM = 100_000
 
 
 def _drop_secondary_indexes(cursor, tables: tuple[str, ...]) -> list[str]:
-    """Drop the indexes that back no constraint; return the statements that recreate them."""
+    """Drop the plain (non-unique) indexes that back no constraint; return the statements that
+    recreate them. Unique ones stay, so the load is checked against them as it goes."""
     cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
-        "AND tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+        "JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = current_schema()::regnamespace "
+        "JOIN pg_index x ON x.indexrelid = c.oid "
+        "WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s) AND NOT x.indisunique "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)",
         [list(tables)],
     )
     found = cursor.fetchall()

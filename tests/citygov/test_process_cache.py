@@ -30,7 +30,7 @@ def test_built_once_then_served_from_memory():
 def test_another_process_bumping_the_generation_forces_a_rebuild():
     copy, builds = counting_cache("t-bump")
     copy.get()
-    cache.incr(copy.key)  # what invalidate() in another process does
+    ProcessCache("t-bump", lambda: None)._bump()  # another process saved a row
     assert copy.get() == 2
     assert copy.get() == 2
     assert builds == [1, 2]
@@ -48,7 +48,7 @@ def test_with_the_shared_cache_unreachable_the_copy_is_kept_until_it_is_too_old(
     copy, builds = counting_cache("t-down", max_age=60)
     with mock.patch("citygov.process_cache.time.monotonic", return_value=1000.0):
         copy.get()
-    with mock.patch.object(cache, "get_or_set", return_value=None):  # django-redis answers None when down
+    with mock.patch.object(cache, "get", return_value=None):  # django-redis answers None when down
         with mock.patch("citygov.process_cache.time.monotonic", return_value=1030.0):
             assert copy.get() == 1  # kept: Redis cannot say whether it changed
         with mock.patch("citygov.process_cache.time.monotonic", return_value=1061.0):
@@ -64,3 +64,31 @@ def test_a_missing_counter_after_a_redis_restart_counts_as_a_change():
     assert cache.get(copy.key) not in (None, 1)
     assert copy.get() == 2
     assert builds == [1, 2]
+
+
+def test_the_shared_counter_is_read_at_most_once_per_interval(settings):
+    settings.PROCESS_CACHE_CHECK_SECONDS = 60
+    copy, builds = counting_cache("t-interval")
+    with mock.patch("citygov.process_cache.time.monotonic", return_value=5000.0):
+        copy.get()
+        with mock.patch.object(cache, "get", wraps=cache.get) as reads:
+            cache.set(copy.key, 99)  # another process bumped
+            assert copy.get() == 1  # not read again yet
+            assert reads.call_count == 0
+    with mock.patch("citygov.process_cache.time.monotonic", return_value=5061.0):
+        assert copy.get() == 2
+    assert builds == [1, 2]
+
+
+def test_a_copy_built_after_a_change_inside_a_transaction_is_not_kept():
+    from django.db import transaction
+
+    copy, builds = counting_cache("t-txn")
+    copy.get()
+    with transaction.atomic():
+        copy.invalidate()
+        assert copy.get() == 2  # sees the change...
+        assert copy.get() == 3  # ...but keeps nothing that a rollback could leave behind
+    # The test's own transaction is still open: still not kept.
+    assert copy._copy is None
+    assert builds == [1, 2, 3]

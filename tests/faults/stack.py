@@ -97,16 +97,23 @@ class Postgres:
             capture_output=True,
         )
 
-    def stop(self, mode: str = "fast") -> None:
+    def stop(self, mode: str = "fast", check: bool = True) -> None:
         subprocess.run(
             self._as_owner(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"),
-            check=True,
+            check=check,
             capture_output=True,
         )
 
     @property
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/citygov"
+
+    def query_ok(self) -> bool:
+        try:
+            self.query("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     def query(self, sql: str, *params) -> list[tuple]:
         import psycopg
@@ -185,10 +192,10 @@ class Stack:
         return done.stdout
 
     def spawn(self, name: str, args: list[str], **extra_env: str) -> subprocess.Popen:
-        log = (self.root / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env(**extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with (self.root / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env(**extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
         return process
 
@@ -220,17 +227,26 @@ class Stack:
         schedule = self.root / f"{name}-schedule"
         return self.spawn(name, [PY, "-m", "celery", "-A", "citygov", "beat", "-s", str(schedule), "-l", "info"], **env)
 
-    def kill(self, process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-        """Signal the whole process group (a Celery worker and its pool children)."""
+    def kill(self, process: subprocess.Popen, sig: int = signal.SIGKILL, grace: float = 30) -> None:
+        """Signal the whole process group (a Celery worker and its pool children), even if its
+        leader has exited; SIGKILL whatever is still there after `grace` seconds."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # pool children outliving their leader
+            os.killpg(process.pid, signal.SIGKILL)
 
     def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                self.kill(process, signal.SIGTERM if process.poll() is None else signal.SIGKILL)
-        self.processes.clear()
+        try:
+            for process in self.processes:
+                self.kill(process, signal.SIGTERM)
+        finally:
+            self.processes.clear()
 
     def logs(self) -> str:
         return "\n".join(

@@ -41,10 +41,10 @@ def stack():
         pytest.skip(missing)
     root = Path(tempfile.mkdtemp(prefix="citygov-faults-"))
     postgres, redis = Postgres(root), Redis(root)
-    postgres.init()
-    redis.start()
     s = Stack(root, postgres, redis)
     try:
+        postgres.init()
+        redis.start()
         s.manage("migrate", "-v0")
         s.manage("seed_demo")
         s.token = s.manage("drf_create_token", "gw_nanhu1").split()[2]
@@ -53,15 +53,20 @@ def stack():
     finally:
         s.stop_all()
         redis.stop()
-        postgres.stop("immediate")
+        postgres.stop("immediate", check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
 def running(stack):
-    """Whatever a test starts is stopped after it, and its logs are shown if it failed."""
+    """Whatever a test starts is stopped after it, and PostgreSQL and Redis are up again
+    for the next test even if this one failed between stopping and restarting them."""
     yield stack
     stack.stop_all()
+    if stack.redis.process is None:
+        stack.redis.start()
+    if not stack.postgres.query_ok():
+        stack.postgres.start()
 
 
 def _point_in(postgres: Postgres, code: str) -> tuple[float, float]:
