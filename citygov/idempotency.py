@@ -20,6 +20,8 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from .stored_files import discarded_on_rollback
+
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=48)
 STALE = timedelta(minutes=5)
@@ -111,10 +113,11 @@ class IdempotentMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.method != "POST" or not request.headers.get(HEADER):
             return super().dispatch(request, *args, **kwargs)
-        with transaction.atomic():
+        with discarded_on_rollback() as outcome, transaction.atomic():
             response = super().dispatch(request, *args, **kwargs)
             if response.status_code >= 500:
                 transaction.set_rollback(True)  # a server failure may be retried with the same key
+                outcome["rolled_back"] = True
         return response
 
     def initial(self, request, *args, **kwargs):

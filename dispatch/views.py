@@ -79,6 +79,10 @@ class QueuePaginator(Paginator):
     def count(self) -> int:
         return self.object_list[: self.CAP + 1].count()
 
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, -(-self.CAP // self.per_page))  # the row past the cap is no page
+
     @property
     def count_label(self) -> str:
         return f"{self.CAP}+" if self.count > self.CAP else str(self.count)

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from citygov import idempotency
+from citygov.stored_files import discarded_on_rollback
 
 from . import services
 from .errors import InvalidInput, NotPermitted, RateLimited
@@ -321,7 +322,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if not idem_key:
         return _file(request, fmt, key, code, description, urgency, landmark, media_url, name, p)
     # Key, work and stored response in one transaction (see citygov.idempotency).
-    with transaction.atomic():
+    with discarded_on_rollback() as outcome, transaction.atomic():
         try:
             record = idempotency.begin(f"open311:{key.pk}", idem_key[:200], idempotency.fingerprint(request))
         except idempotency.Replay as replay:
@@ -333,6 +334,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         response = _file(request, fmt, key, code, description, urgency, landmark, media_url, name, p)
         if response.status_code >= 500:
             transaction.set_rollback(True)
+            outcome["rolled_back"] = True
         else:
             idempotency.finish(record, response.status_code, response.content.decode())
     return response

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from citygov.stored_files import keep_until_commit
 from dispatch import sla
 from dispatch.outbox import outbox_put
 
@@ -106,6 +107,8 @@ def written_files() -> Iterator[list[str]]:
         for name in names:
             default_storage.delete(name)
         raise
+    if transaction.get_connection().in_atomic_block:  # our transaction was a savepoint
+        keep_until_commit(names)
 
 
 def save_photos(

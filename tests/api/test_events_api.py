@@ -153,16 +153,20 @@ def test_a_duplicate_still_in_flight_gets_409():
 
 def test_a_crash_before_the_response_is_stored_keeps_neither_the_event_nor_the_key(monkeypatch):
     """Key, event and stored response commit together: a retry after a crash files exactly one event."""
+    from pathlib import Path
+
+    from django.conf import settings
     from django.db import OperationalError
 
     from citygov import idempotency
     from citygov.models import IdempotencyKey
 
     lat, lon = point_in()
-    body = {"title": "崩溃重试", "category": "E0101", "latitude": lat, "longitude": lon}
+    body = {"title": "崩溃重试", "category": "E0101", "latitude": lat, "longitude": lon, "photos": [photo()]}
     client = api("gw_nanhu1")
     client.raise_request_exception = False
     real_finish = idempotency.finish
+    stored_before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
 
     def crash(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
@@ -172,6 +176,8 @@ def test_a_crash_before_the_response_is_stored_keeps_neither_the_event_nor_the_k
     assert lost.status_code == 500
     assert not Event.objects.filter(title="崩溃重试").exists()
     assert not IdempotencyKey.objects.filter(key="crash-1").exists()  # not stuck "in flight"
+    stored_after = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    assert stored_after == stored_before  # the photo went with the rolled-back event
     monkeypatch.setattr(idempotency, "finish", real_finish)
     retry = client.post("/api/v1/events", body, format="json", HTTP_IDEMPOTENCY_KEY="crash-1")
     assert retry.status_code == 201

@@ -247,3 +247,7 @@ def test_the_queue_counts_up_to_its_cap_and_pages_in_deadline_order(login, monke
     capped = op.get("/console/")
     assert capped.context["page"].paginator.count_label == "2+"
     assert '<small class="count">2+</small>' in capped.content.decode()
+    monkeypatch.setattr("dispatch.views.PAGE_SIZE", 1)
+    paged = op.get("/console/?page=99")
+    assert paged.context["page"].paginator.num_pages == 2  # the cap, not the 3rd row counted past it
+    assert paged.context["page"].number == 2
