@@ -67,5 +67,5 @@ def likely_duplicates(
             near.append((round(d, 1), -pk))
     near.sort()
     nearest = near[:limit]
-    events = Event.objects.select_related("category").in_bulk([-neg_pk for _d, neg_pk in nearest])
+    events = qs.select_related("category").in_bulk([-neg_pk for _d, neg_pk in nearest])
     return [Duplicate(events[-neg_pk], d) for d, neg_pk in nearest if -neg_pk in events]  # deleted meanwhile

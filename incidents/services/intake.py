@@ -21,6 +21,7 @@ from ..errors import InvalidInput, NotPermitted, RateLimited
 from ..models import AttachmentKind, Category, Event, Source, Urgency
 from ..permissions import Acting, require_unit
 from ..photos import process_photos
+from ..selectors import events_for_user
 from ._base import commit, optional_text, photo_data, record, run_transition, save_photos, written_files
 
 
@@ -217,5 +218,14 @@ def event_file(
             outbox_put("event.file", event=event, payload={"event": event.pk, "code": event.code, "action": "file"})
             route_new_event(event)
             event.refresh_from_db()
-    duplicates = likely_duplicates(category=found_category, latitude=lat, longitude=lon, at=now, exclude_id=event.pk)
+    # Only events the filer may see: a point near a district border must not reveal the
+    # neighbour's event codes. Callers without a user (Open311) get none.
+    duplicates = likely_duplicates(
+        category=found_category,
+        latitude=lat,
+        longitude=lon,
+        at=now,
+        exclude_id=event.pk,
+        among=events_for_user(actor) if actor is not None else Event.objects.none(),
+    )
     return FiledEvent(event=event, duplicates=duplicates)

@@ -198,6 +198,34 @@ def test_likely_duplicates_are_returned_at_intake():
     assert 50 < result.duplicates[0].distance_m < 60
 
 
+def test_duplicates_at_intake_are_limited_to_what_the_filer_may_see():
+    """Neighbouring grids meet at an edge: a grid worker filing beside it must not learn the codes
+    of events in the grid next door, which they may not see."""
+    from shapely.geometry import shape
+
+    from accounts.models import OrgUnit
+
+    mine, next_door = (shape(OrgUnit.objects.get(code=c).boundary) for c in ("99010200100101", "99010200100102"))
+    edge = mine.intersection(next_door).representative_point()
+    inside_mine, inside_next = (
+        poly.intersection(edge.buffer(0.0003)).representative_point() for poly in (mine, next_door)
+    )
+    neighbour = services.event_file(
+        actor=user("gw_nanhu1"), title="隔壁的垃圾", category="E0101",
+        latitude=inside_next.y, longitude=inside_next.x,
+    ).event  # fmt: skip
+    assert neighbour.grid.code == "99010200100102"
+    seen_by_community = services.event_file(
+        actor=user("gw_nanhu1"), title="又是垃圾", category="E0101", latitude=inside_mine.y, longitude=inside_mine.x
+    )
+    assert neighbour.pk in [d.event.pk for d in seen_by_community.duplicates]  # within the radius
+    grid_only = services.event_file(
+        actor=user("gw_nanhu1_01"), title="再一次", category="E0101", latitude=inside_mine.y, longitude=inside_mine.x
+    )
+    assert neighbour.pk not in [d.event.pk for d in grid_only.duplicates]
+    assert seen_by_community.event.pk in [d.event.pk for d in grid_only.duplicates]  # its own grid's still shown
+
+
 def test_other_categories_far_away_or_old_events_are_not_duplicates():
     with freeze_time(timezone.now() - timedelta(hours=settings.DUPLICATE_WINDOW_HOURS + 1)):
         file_event()
