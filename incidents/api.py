@@ -178,6 +178,8 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
                 raise serializers.ValidationError({"state": [f"One of {', '.join(State.values)}."]})
             qs = qs.filter(state=v)
         if v := p.get("category"):
+            if not Category.objects.filter(code=v).exists():
+                raise serializers.ValidationError({"category": [f"Unknown category {v}."]})
             qs = qs.filter(Q(category__code=v) | Q(category__parent__code=v))
         if v := p.get("urgency"):
             if v not in {str(u) for u in Urgency.values}:
@@ -192,6 +194,8 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
                 raise serializers.ValidationError({"owner_tier": ["One of 1, 2, 3."]})
             qs = qs.filter(owner_unit__tier=int(v))
         if v := p.get("source"):
+            if v not in Source.values:
+                raise serializers.ValidationError({"source": [f"One of {', '.join(Source.values)}."]})
             qs = qs.filter(source=v)
         if v := p.get("within"):
             unit = OrgUnit.objects.filter(code=v).first()

@@ -83,6 +83,8 @@ def test_lists_are_scoped_and_paginated_by_cursor():
         ({"urgency": "9"}, "urgency"),
         ({"within": "nope"}, "within"),
         ({"reported_from": "x"}, "reported_from"),
+        ({"category": "ZZZ"}, "category"),
+        ({"source": "carrier-pigeon"}, "source"),
     ],
 )
 def test_bad_filters_are_explained(params, field):
