@@ -300,3 +300,16 @@ def test_simulation_api_explains_bad_input(login, payload, field):
 def test_simulation_api_needs_authentication(client):
     response = client.post("/api/v1/routing/simulate", {}, content_type="application/json")
     assert response.status_code in (401, 403)
+
+
+def test_deactivating_a_department_reroutes_at_once():
+    """Departments are cached per process with the rules: saving one must reach the next decision."""
+    from tests.factories import dept
+
+    e0101 = Category.objects.get(code="E0101")
+    lat, lon = point_in(NANHU)
+    assert simulate(category=e0101, latitude=lat, longitude=lon).department.code == "990102001-huanwei"
+    street_huanwei = dept("990102001-huanwei")
+    street_huanwei.is_active = False
+    street_huanwei.save()
+    assert simulate(category=e0101, latitude=lat, longitude=lon).department.code == "990102-huanwei"
