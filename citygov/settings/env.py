@@ -109,13 +109,16 @@ def broker_from_env(folder: Path) -> tuple[str, dict, str | None]:
         return broker, {}, env_str("CELERY_RESULT_BACKEND") or (broker if scheme.startswith("redis") else None)
     queue = folder / "queue"
     processed = folder / "processed"
-    for path in (queue, processed):
+    # kombu keeps its exchange tables in ./control unless told otherwise: keep them with the queue.
+    control = folder / "control"
+    for path in (queue, processed, control):
         path.mkdir(parents=True, exist_ok=True)
     options = {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
         "store_processed": False,
+        "control_folder": str(control),
     }
     results = folder / "results"
     results.mkdir(parents=True, exist_ok=True)

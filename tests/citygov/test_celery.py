@@ -4,6 +4,8 @@ On the embedded defaults that is the folder broker; in CI's second pass it is
 the machine's Redis.
 """
 
+from pathlib import Path
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 
@@ -19,3 +21,11 @@ def celery_worker():
 def test_a_task_round_trips_through_broker_and_worker(celery_worker):
     result = ping.delay()
     assert result.get(timeout=30) == "pong"
+
+
+def test_the_folder_broker_writes_its_exchange_tables_under_the_var_directory(celery_worker):
+    options = app.conf.broker_transport_options or {}
+    assert ping.delay().get(timeout=30) == "pong"
+    if app.conf.broker_url.startswith("filesystem"):
+        assert list(Path(options["control_folder"]).glob("*.exchange"))
+    assert not (Path.cwd() / "control").exists()

@@ -46,6 +46,9 @@ def test_default_broker_needs_no_server(monkeypatch, tmp_path):
     assert url == "filesystem://"
     assert Path(options["data_folder_in"]).is_dir()
     assert backend.startswith("file://")
+    # kombu's exchange tables live beside the queue, not in ./control of whatever the working directory is.
+    assert Path(options["control_folder"]).is_dir()
+    assert Path(options["control_folder"]).is_relative_to(tmp_path)
 
 
 def test_redis_url_becomes_broker_and_result_backend(monkeypatch, tmp_path):
