@@ -6,7 +6,13 @@ duplicate sent while the first runs waits on the key's unique index and then
 replays (PostgreSQL; SQLite serialises writers anyway). A key row without a
 response (written by an older release, or by hand) answers 409 for five
 minutes, then is freed. Keys are scoped to the caller (user, API key or
-department system) and kept at least 24 hours.
+department system) and last 48 hours: after that the same key is a new
+request, whether or not the purge (beat's `purge-idempotency-keys`) has
+deleted the row yet.
+
+Only final answers are stored. A 409 (stale version, busy row), a 429 (rate
+limit) or a server failure says "try again", so it is not replayed: the key
+is freed with the answer and the retry does the work.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from .stored_files import discarded_on_rollback
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=48)
 STALE = timedelta(minutes=5)
+# Answers that ask the client to try again: replaying them would make the retry fail forever.
+RETRY_LATER = frozenset({408, 409, 425, 429})
 
 
 class IdempotencyMismatch(exceptions.APIException):
@@ -76,28 +84,52 @@ def begin(scope: str, key: str, print_: str):
     """Claim a key. Returns the new record, or raises IdempotencyMismatch / IdempotencyInFlight / Replay."""
     from .models import IdempotencyKey
 
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=print_)
-    except IntegrityError:
-        record = IdempotencyKey.objects.get(scope=scope, key=key)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=print_)
+        except IntegrityError:
+            record = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+        if record is None:
+            continue  # deleted (purged, expired or freed) between our insert and our read
+        now = timezone.now()
+        if record.created_at <= now - KEEP:
+            # Past its 48 hours the key is new again, even before the purge comes by.
+            IdempotencyKey.objects.filter(pk=record.pk, created_at__lte=now - KEEP).delete()
+            continue
         if record.fingerprint != print_:
-            raise IdempotencyMismatch() from None
+            raise IdempotencyMismatch()
         if record.response_status is None:
-            if record.created_at > timezone.now() - STALE:
-                raise IdempotencyInFlight() from None
+            if record.created_at > now - STALE:
+                raise IdempotencyInFlight()
             # Its process died mid-request: the key is free again.
             IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
-            return begin(scope, key, print_)
-        raise Replay(record) from None
+            continue
+        raise Replay(record)
+    # Three collisions in a row: another request with this key keeps winning; it is in flight.
+    raise IdempotencyInFlight()
+
+
+def is_final(status_code: int) -> bool:
+    """A final answer is replayed; 409, 429 and the like, and server failures, are not."""
+    return status_code < 500 and status_code not in RETRY_LATER
 
 
 def finish(record, status_code: int, body: str) -> None:
-    """Store the response with the key. A server failure is not stored: the caller rolls back."""
-    if status_code < 500:
-        record.response_status = status_code
-        record.response_body = body
-        record.save(update_fields=["response_status", "response_body"])
+    """Store a final response with the key; free the key after an answer that says "try again".
+
+    A server failure is neither stored nor freed here: the caller rolls the
+    whole transaction back, the key with it.
+    """
+    if status_code >= 500:
+        return
+    if not is_final(status_code):
+        # The work was refused, not done: the same key must be able to try again.
+        type(record).objects.filter(pk=record.pk).delete()
+        return
+    record.response_status = status_code
+    record.response_body = body
+    record.save(update_fields=["response_status", "response_body"])
 
 
 class IdempotentMixin:
@@ -144,7 +176,8 @@ class IdempotentMixin:
 
 
 def purge_expired() -> int:
+    """Delete keys past their 48 hours (beat runs it; see CELERY_BEAT_SCHEDULE). Returns how many."""
     from .models import IdempotencyKey
 
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=timezone.now() - KEEP).delete()
     return deleted

@@ -159,6 +159,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": env_float("WEBHOOK_SCAN_SECONDS", 60.0)},
     # Yellow and red thresholds, auto-escalation of undispatched events.
     "sla-sweep": {"task": "dispatch.sla_sweep", "schedule": env_float("SLA_SWEEP_SECONDS", 60.0)},
+    # Idempotency keys past their 48 hours (an expired key is already treated as new; this frees the rows).
+    "purge-idempotency-keys": {
+        "task": "citygov.purge_idempotency_keys",
+        "schedule": env_float("IDEMPOTENCY_PURGE_SECONDS", 3600.0),
+    },
 }
 
 REDIS_URL = env_str("REDIS_URL")
