@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -33,10 +33,23 @@ def check_broker() -> dict:
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
+def check_calendar() -> dict:
+    """Do the calendars know the holidays deadlines run into? Reported only: never a reason for 503."""
+    from dispatch.calendar_health import calendar_status
+
+    try:
+        return calendar_status()
+    except DatabaseError as exc:
+        return {"ok": False, "error": exc.__class__.__name__}
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     # Error class names only: connection strings and hosts are not for the public.
     checks = {"database": check_database(), "broker": check_broker()}
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable", **checks}
+    if checks["database"]["ok"]:
+        body["calendar"] = check_calendar()
+    return JsonResponse(body, status=200 if healthy else 503)

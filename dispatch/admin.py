@@ -6,8 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import SimulationForm
 from .models import (
-    BusinessCalendar,
-    CalendarDay,
     DeliveryStatus,
     DepartmentEndpoint,
     Notification,
@@ -17,7 +15,6 @@ from .models import (
     SlaClock,
     SlaPolicy,
     WebhookDelivery,
-    WorkingPeriod,
 )
 from .routing import simulate
 
@@ -182,32 +179,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(n)d deliveries will be retried.") % {"n": count})
 
 
-class WorkingPeriodInline(admin.TabularInline):
-    model = WorkingPeriod
-    extra = 0
-
-
-class CalendarDayInline(admin.TabularInline):
-    model = CalendarDay
-    extra = 1
-    ordering = ("-date",)
-
-
-@admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
-    """Working hours and the holiday / make-up day list; years chinese-calendar does not know are entered here."""
-
-    list_display = ("name", "org_unit")
-    autocomplete_fields = ["org_unit"]
-    inlines = [WorkingPeriodInline, CalendarDayInline]
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    list_display = ("date", "is_working", "note", "calendar")
-    list_filter = ("calendar", "is_working")
-    date_hierarchy = "date"
-    search_fields = ("note",)
+# Calendars (working periods, days, the known-through warnings) live in calendar_admin.
 
 
 @admin.register(SlaPolicy)
@@ -220,8 +192,18 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(SlaClock)
 class SlaClockAdmin(admin.ModelAdmin):
-    list_display = ("event", "step", "light", "started_at", "due_at", "original_due_at", "stopped_at", "breached_at")
-    list_filter = ("step", "light", ("stopped_at", admin.EmptyFieldListFilter))
+    list_display = (
+        "event",
+        "step",
+        "light",
+        "started_at",
+        "due_at",
+        "original_due_at",
+        "stopped_at",
+        "breached_at",
+        "calendar_unknown",
+    )
+    list_filter = ("step", "light", "calendar_unknown", ("stopped_at", admin.EmptyFieldListFilter))
     search_fields = ("event__code",)
     list_select_related = ("event",)
     readonly_fields = [f.name for f in SlaClock._meta.fields]
@@ -232,3 +214,6 @@ class SlaClockAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import calendar_admin  # noqa: E402, F401 - registers the calendar admin (after the admins above)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from incidents.models import Category, Source, Urgency
 
+from .models import SlaClock
 from .routing import Decision, simulate
 
 
@@ -105,6 +106,23 @@ class RoutingSimulationView(APIView):
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return Response(decision_json(decision))
+
+
+class ClockSerializer(serializers.ModelSerializer):
+    """One step's time limit on an event, as the event page's "Time limits" shows it."""
+
+    running = serializers.BooleanField(read_only=True)
+    calendar_unknown = serializers.BooleanField(
+        read_only=True,
+        help_text="The deadline runs over days whose public holidays the calendar does not know yet "
+        "(Monday-Friday assumed); it may move once they are entered.",
+    )
+
+    class Meta:
+        model = SlaClock
+        fields = ["step", "light", "working_time", "started_at", "due_at", "original_due_at", "paused_at",
+                  "stopped_at", "breached_at", "running", "calendar_unknown"]  # fmt: skip
+        read_only_fields = fields
 
 
 class ReportRowOutput(serializers.Serializer):

@@ -7,19 +7,91 @@ otherwise the calendar's weekly pattern (so a unit that works weekends can
 say so). Which hours: the calendar's
 periods for that weekday; a make-up working day on a weekend uses the
 standard (Monday) hours.
+
+Which days a calendar *knows*: a day is known when its year is one
+chinese-calendar ships official data for (`OFFICIAL_YEARS`), or when the
+calendar has at least one holiday or make-up day entered for that year (by
+hand or with `calendar_import`): entering a year's list is how an admin
+says "this year is done". On any other day the weekly pattern is only a
+guess (a public holiday would count as a working day), so a deadline
+computed over such a day is flagged. A calendar is "known through" the
+last day of the unbroken run of known years that starts with a given
+day's year.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 
 import chinese_calendar
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext as _
 
 from citygov.process_cache import ProcessCache
 
 DEFAULT_PERIODS = [(time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))]
+
+# The years chinese-calendar 1.x ships official holidays and make-up days for (an unbroken run).
+_official = sorted({d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays)})
+OFFICIAL_YEARS = range(_official[0], _official[-1] + 1)
+
+Period = tuple[time, time]
+
+
+def merge_periods(periods: Iterable[Period]) -> tuple[Period, ...]:
+    """Sorted, with overlapping or touching periods joined: no minute counts twice.
+
+    Saving refuses overlaps; this is the arithmetic's own guard for rows that
+    got in some other way (raw SQL, an old database, a hand-built Calendar).
+    """
+    merged: list[Period] = []
+    for start, end in sorted(periods):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def overlap_message(start: time, end: time) -> str:
+    """The error shown beside a period's start when it overlaps `start`–`end`."""
+    return _("Overlaps the working period %(start)s–%(end)s on the same weekday; join them into one.") % {
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
+    }
+
+
+def overlapping_pairs(periods: Iterable[tuple[int, time, time]]) -> list[tuple[int, int]]:
+    """Pairs of positions (i, j), i < j, of (weekday, start, end) items that share working minutes.
+
+    Periods that only touch (12:00–13:00 and 13:00–14:00) do not overlap.
+    """
+    items = list(periods)
+    return [
+        (i, j)
+        for i, (wd_i, s_i, e_i) in enumerate(items)
+        for j, (wd_j, s_j, e_j) in enumerate(items)
+        if i < j and wd_i == wd_j and s_i < e_j and s_j < e_i
+    ]
+
+
+def known_through(entered_years: Iterable[int], today: date) -> date:
+    """The last day of the unbroken run of known years that starts with today's year.
+
+    Known: chinese-calendar ships the year, or it is among `entered_years`
+    (years with holidays or make-up days entered). A date before `today`
+    means the calendar does not even know this year.
+    """
+    entered = set(entered_years)
+    year = today.year
+    while year in OFFICIAL_YEARS or year in entered:
+        year += 1
+    return date(year - 1, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -34,7 +106,25 @@ class Calendar:
 
     @property
     def minutes_per_day(self) -> int:
-        return sum((e.hour * 60 + e.minute) - (s.hour * 60 + s.minute) for s, e in self.standard_periods)
+        return sum((e.hour * 60 + e.minute) - (s.hour * 60 + s.minute) for s, e in merge_periods(self.standard_periods))
+
+    @cached_property
+    def entered_years(self) -> frozenset[int]:
+        """Years with at least one holiday or make-up day entered: the admin's word that the year is known."""
+        return frozenset(day.year for day in self.overrides)
+
+    def knows_year(self, year: int) -> bool:
+        return year in OFFICIAL_YEARS or year in self.entered_years
+
+    def first_unknown_day(self, first: date, last: date) -> date | None:
+        """The first day from `first` to `last` (inclusive) whose holidays this calendar does not know."""
+        for year in range(first.year, last.year + 1):
+            if not self.knows_year(year):
+                return max(first, date(year, 1, 1))
+        return None
+
+    def known_through(self, today: date) -> date:
+        return known_through(self.entered_years, today)
 
     def day_override(self, day: date) -> bool | None:
         return self.overrides.get(day)
@@ -69,7 +159,7 @@ def _load(calendar_model) -> Calendar:
     for p in calendar_model.periods.all():
         periods.setdefault(p.weekday, []).append((p.start, p.end))
     overrides = dict(calendar_model.days.values_list("date", "is_working"))
-    return Calendar(calendar_model.name, {k: tuple(sorted(v)) for k, v in periods.items()}, overrides)
+    return Calendar(calendar_model.name, {k: merge_periods(v) for k, v in periods.items()}, overrides)
 
 
 @dataclass(frozen=True)
@@ -103,6 +193,12 @@ def calendar_for(org_unit=None) -> Calendar:
             if code in calendars.by_unit:
                 return calendars.by_unit[code]
     return calendars.default
+
+
+def all_calendars() -> list[Calendar]:
+    """The city's calendar (built-in hours if none is entered) and every unit's."""
+    calendars = _calendars.get()
+    return [calendars.default, *calendars.by_unit.values()]
 
 
 def invalidate() -> None:

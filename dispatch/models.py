@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -316,6 +317,30 @@ class WorkingPeriod(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
 
+    def clean(self) -> None:
+        """Refuse a period that shares minutes with another of the same calendar and weekday.
+
+        Overlaps would count those minutes twice (08:00–12:00 and 10:00–14:00
+        would make 360 minutes end at 12:00). The admin's inline formset checks
+        the submitted rows against each other instead (they may all be moving)
+        and sets `_siblings_checked`.
+        """
+        if self.start is None or self.end is None or self.calendar_id is None or self.weekday is None:
+            return
+        if getattr(self, "_siblings_checked", False):
+            return
+        from .calendar import overlap_message
+
+        clash = (
+            WorkingPeriod.objects.filter(
+                calendar_id=self.calendar_id, weekday=self.weekday, start__lt=self.end, end__gt=self.start
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError({"start": overlap_message(clash.start, clash.end)})
+
 
 class CalendarDay(models.Model):
     """A date that differs from the weekly pattern: a public holiday, or a make-up working day (调休)."""
@@ -425,6 +450,9 @@ class SlaClock(models.Model):
     yellow_notified = models.BooleanField(default=False)
     red_notified = models.BooleanField(default=False)
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # The deadline was computed over days whose holidays the calendar does not know
+    # (Monday–Friday assumed there); set again at every recompute. db_default: bulk loaders omit it.
+    calendar_unknown = models.BooleanField(_("calendar unknown"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("time-limit clock")
@@ -436,6 +464,12 @@ class SlaClock(models.Model):
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="slaclock_next_check"
             ),
             models.Index(fields=["event", "step"], name="slaclock_event_step"),
+            # /healthz and the admin count running deadlines that are guesses; normally none.
+            models.Index(
+                fields=["id"],
+                condition=Q(calendar_unknown=True, stopped_at__isnull=True),
+                name="slaclock_calendar_unknown",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -7,6 +7,7 @@ goes through dispatch.worktime.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,7 +19,9 @@ from incidents.errors import Conflict
 
 from .calendar import calendar_for
 from .models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
-from .worktime import add_minutes, minutes_between
+from .worktime import add_minutes, minutes_between, unknown_day_between
+
+logger = logging.getLogger(__name__)
 
 # Which clocks each lifecycle action stops and starts.
 STOP = "stop"
@@ -87,6 +90,18 @@ def _limit_minutes(policy: SlaPolicy, cal) -> tuple[int, bool]:
     return int(policy.limit * 60), True
 
 
+def _flag_unknown_calendar(clock: SlaClock, cal) -> None:
+    """Flag (and log) a deadline computed over days whose holidays the calendar does not know."""
+    unknown = unknown_day_between(clock.started_at, clock.due_at, cal, clock.working_time)
+    clock.calendar_unknown = unknown is not None
+    if unknown is not None:
+        logger.warning(
+            "SLA clock %s (event %s, %s) is due %s, computed over days calendar %r does not know from %s on "
+            "(Monday-Friday assumed): enter that year's holidays (calendar_import FILE), then sla_recompute",
+            clock.pk or "new", clock.event_id, clock.step, clock.due_at.isoformat(), cal.name, unknown.isoformat(),
+        )  # fmt: skip
+
+
 def _schedule(clock: SlaClock, cal, now: datetime) -> None:
     """Recompute due, yellow and the next threshold from start, limit, pauses and extension."""
     budget = clock.limit_minutes + clock.extension_minutes
@@ -94,6 +109,7 @@ def _schedule(clock: SlaClock, cal, now: datetime) -> None:
     clock.yellow_at = add_minutes(
         clock.started_at, float(Decimal(budget) * clock.yellow_ratio) + clock.paused_minutes, cal, clock.working_time
     )
+    _flag_unknown_calendar(clock, cal)
     if clock.stopped_at is None:
         # A deadline moved past now (extension, pause, recompute) is a new threshold: arm it again.
         # The earlier breach stays in the history record of the change that moved it.

@@ -7,12 +7,12 @@ citygov computes a deadline.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from .calendar import Calendar
+from .calendar import Calendar, merge_periods
 
 MAX_DAYS = 3 * 366  # a limit that needs more than three years of working days is a configuration error
 
@@ -27,9 +27,10 @@ def _require_aware(value: datetime, name: str) -> None:
 
 
 def _day_periods(cal: Calendar, day, zone) -> list[tuple[datetime, datetime]]:
+    # Merged, so overlapping periods (08:00–12:00 and 10:00–14:00) count 10:00–12:00 once.
     return [
         (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))
-        for start, end in cal.periods_on(day)
+        for start, end in merge_periods(cal.periods_on(day))
     ]
 
 
@@ -74,6 +75,22 @@ def working_minutes_between(a: datetime, b: datetime, cal: Calendar) -> float:
                 total += hi - lo
         day += timedelta(days=1)
     return total.total_seconds() / 60
+
+
+def unknown_day_between(a: datetime, b: datetime, cal: Calendar, working: bool) -> date | None:
+    """The first local day from `a` to `b` whose holidays `cal` does not know, if working time spans one.
+
+    There the arithmetic has assumed the weekly pattern (Monday–Friday), which
+    a public holiday or make-up day would prove wrong: the deadline is a guess.
+    Natural time does not depend on the calendar.
+    """
+    if not working:
+        return None
+    _require_aware(a, "a")
+    _require_aware(b, "b")
+    zone = _zone()
+    first, last = sorted((a.astimezone(zone).date(), b.astimezone(zone).date()))
+    return cal.first_unknown_day(first, last)
 
 
 def add_minutes(start: datetime, minutes: float, cal: Calendar, working: bool) -> datetime:

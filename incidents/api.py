@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Department, OrgUnit
 from citygov.idempotency import IdempotentMixin
+from dispatch.api import ClockSerializer
 
 from . import services
 from .errors import InvalidInput, NotFound
@@ -246,11 +247,20 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
         return Response(body, status=201)
 
 
+class EventDetailSerializer(EventSerializer):
+    """One event with its time-limit clocks (a flagged clock's deadline assumed Monday-Friday somewhere)."""
+
+    clocks = ClockSerializer(many=True, read_only=True)
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "clocks"]
+
+
 class EventDetailView(APIView):
-    @extend_schema(responses={200: EventSerializer}, tags=["events"])
+    @extend_schema(responses={200: EventDetailSerializer}, tags=["events"])
     def get(self, request, code: str):
         event = event_for_user(request.user, code=code)
-        return Response(EventSerializer(event, context={"request": request}).data)
+        return Response(EventDetailSerializer(event, context={"request": request}).data)
 
 
 class EventHistoryView(APIView):

@@ -33,3 +33,33 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == {"ok": False, "error": "OperationalError"}
+
+
+def test_healthz_reports_the_calendar_without_turning_unhealthy(client):
+    from freezegun import freeze_time
+
+    with freeze_time("2026-09-30 12:00:00+08:00"):
+        before = client.get("/healthz")
+    assert before.json()["calendar"] == {
+        "ok": True, "known_until": "2026-12-31", "needed_until": "2026-12-31", "unknown_deadlines": 0,
+    }  # fmt: skip
+    with freeze_time("2026-10-01 09:00:00+08:00"):
+        after = client.get("/healthz")
+    # Next year's holidays are missing from 1 October: reported, but the service is up.
+    assert after.status_code == 200 and after.json()["status"] == before.json()["status"]
+    assert after.json()["calendar"] == {
+        "ok": False, "known_until": "2026-12-31", "needed_until": "2027-12-31", "unknown_deadlines": 0,
+    }  # fmt: skip
+
+
+def test_healthz_counts_running_deadlines_computed_over_unknown_days(client):
+    from freezegun import freeze_time
+
+    from dispatch.models import RoutingRule
+    from tests.factories import file_event
+
+    RoutingRule.objects.update(is_active=False)
+    with freeze_time("2026-12-25 10:00:00+08:00"):
+        file_event()  # the overall limit (five working days) ends on 1 January 2027
+        body = client.get("/healthz").json()
+    assert body["calendar"]["unknown_deadlines"] == 1 and body["calendar"]["ok"] is False

@@ -10,6 +10,7 @@ from freezegun import freeze_time
 
 from dispatch.models import Light, Notification, RoutingRule, SlaClock, SlaPolicy
 from dispatch.outbox import deliver_pending
+from dispatch.sla import apply_extension
 from dispatch.sweep import sweep
 from incidents import services
 from incidents.errors import Conflict
@@ -220,3 +221,57 @@ def test_sweep_only_reads_due_clocks(django_assert_max_num_queries):
     with freeze_time(at(2026, 11, 25, 9) + timedelta(minutes=25)), django_assert_max_num_queries(5 * 14 + 1):
         result = sweep()
     assert result.yellow == 5
+
+
+# --- deadlines over days the calendar does not know (issue 13, item 17)
+
+HOLIDAYS_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n"
+
+
+def test_a_deadline_running_into_a_year_the_calendar_does_not_know_is_flagged_until_it_is_entered(
+    tmp_path, caplog, capsys, login
+):
+    # Friday 25 December 2026: five working days of the overall limit end on 1 January 2027,
+    # which chinese-calendar 1.11.0 does not know: Monday–Friday is assumed and 元旦 counts as work.
+    with freeze_time(at(2026, 12, 25, 10)), caplog.at_level("WARNING", logger="dispatch.sla"):
+        event = file_event()
+    overall, dispatch = clock(event, "overall"), clock(event, "dispatch")
+    assert overall.due_at == at(2027, 1, 1, 10)
+    assert (overall.calendar_unknown, dispatch.calendar_unknown) == (True, False)
+    assert "does not know from 2027-01-01" in caplog.text and event.code not in caplog.text  # ids, not contacts
+
+    # The event page's time limits and the API's clocks say so.
+    page = login("op_nanhu").get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "calendar does not know yet" in page.content.decode()
+    clocks = {c["step"]: c for c in api_as("op_nanhu").get(f"/api/v1/events/{event.code}").json()["clocks"]}
+    assert (clocks["overall"]["calendar_unknown"], clocks["dispatch"]["calendar_unknown"]) == (True, False)
+
+    # The admin enters 2027's holiday; recompute moves the deadline past it and clears the flag.
+    holidays = tmp_path / "holidays-2027.csv"
+    holidays.write_text(HOLIDAYS_2027, encoding="utf-8")
+    with freeze_time(at(2026, 12, 28, 9)):
+        call_command("calendar_import", str(holidays))
+        call_command("sla_recompute")
+    overall = clock(event, "overall")
+    assert (overall.due_at, overall.calendar_unknown) == (at(2027, 1, 4, 10), False)
+    assert f"{event.code} overall: 2027-01-01 10:00 → 2027-01-04 10:00" in capsys.readouterr().out
+
+
+def test_an_extension_into_an_unknown_year_flags_the_clock():
+    event = accepted_at(at(2026, 12, 31, 9))  # E0101: four working hours, due 14:30 the same day
+    handle = clock(event, "handle")
+    assert (handle.due_at, handle.calendar_unknown) == (at(2026, 12, 31, 14, 30), False)
+    with freeze_time(at(2026, 12, 31, 10)):
+        apply_extension(event, hours=8, at=at(2026, 12, 31, 10))
+    handle = clock(event, "handle")
+    assert handle.due_at == at(2027, 1, 1, 15) and handle.calendar_unknown  # 元旦 counted as work
+
+
+def api_as(username: str):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _created = Token.objects.get_or_create(user=user(username))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

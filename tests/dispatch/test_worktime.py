@@ -4,12 +4,14 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.calendar import BUILT_IN, Calendar, calendar_for
+from dispatch.calendar import BUILT_IN, OFFICIAL_YEARS, Calendar, calendar_for, invalidate
+from dispatch.holidays import set_working_periods
 from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
-from dispatch.worktime import add_working_minutes, working_minutes_between
+from dispatch.worktime import add_working_minutes, unknown_day_between, working_minutes_between
 
 SH = ZoneInfo("Asia/Shanghai")
 HOURS = 60
@@ -117,3 +119,83 @@ def test_an_org_unit_may_override_the_city_calendar():
     saturday = at(2026, 11, 28, 18, 30)
     assert add_working_minutes(saturday, 60, port) == at(2026, 11, 29, 7, 30)
     assert add_working_minutes(saturday, 60, city) == at(2026, 11, 30, 9, 30)
+
+
+# --- overlapping working periods (issue 13, item 16)
+
+OVERLAPPING = {0: ((time(8), time(12)), (time(10), time(14)))}  # Monday only
+
+
+def test_overlapping_periods_count_each_minute_once():
+    cal = Calendar("overlap", OVERLAPPING)
+    monday = at(2026, 11, 30, 8)
+    # 08:00–12:00 and 10:00–14:00 are 08:00–14:00: 360 minutes end at 14:00, not at 12:00.
+    assert add_working_minutes(monday, 360, cal) == at(2026, 11, 30, 14)
+    assert working_minutes_between(monday, at(2026, 11, 30, 14), cal) == 360
+    assert cal.minutes_per_day == 360
+
+
+@pytest.mark.django_db
+def test_overlapping_rows_that_got_into_the_database_are_merged_when_loaded():
+    default = BusinessCalendar.objects.get(org_unit__isnull=True)
+    WorkingPeriod.objects.filter(calendar=default).delete()
+    # bulk_create skips model validation, as raw SQL or an old database would.
+    WorkingPeriod.objects.bulk_create(
+        [WorkingPeriod(calendar=default, weekday=0, start=s, end=e) for s, e in OVERLAPPING[0]]
+    )
+    invalidate()
+    cal = calendar_for(None)
+    assert cal.periods[0] == ((time(8), time(14)),)
+    assert add_working_minutes(at(2026, 11, 30, 8), 360, cal) == at(2026, 11, 30, 14)
+
+
+@pytest.mark.django_db
+def test_saving_an_overlapping_period_is_refused_beside_its_start():
+    default = BusinessCalendar.objects.get(org_unit__isnull=True)
+    monday_morning = WorkingPeriod.objects.get(calendar=default, weekday=0, start=time(8, 30))
+    overlapping = WorkingPeriod(calendar=default, weekday=0, start=time(10), end=time(14))
+    with pytest.raises(ValidationError) as refused:
+        overlapping.full_clean()
+    assert "08:30–12:00" in refused.value.message_dict["start"][0]
+    # Touching is not overlapping; another weekday is another day; editing a period does not clash with itself.
+    WorkingPeriod(calendar=default, weekday=0, start=time(12), end=time(13, 30)).full_clean()
+    WorkingPeriod(calendar=default, weekday=5, start=time(10), end=time(14)).full_clean()
+    monday_morning.start, monday_morning.end = time(8), time(12, 30)
+    monday_morning.full_clean()
+    monday_morning.start, monday_morning.end = time(13), time(14)  # into the afternoon's 13:30–17:30
+    with pytest.raises(ValidationError, match="13:30–17:30"):
+        monday_morning.full_clean()
+
+
+@pytest.mark.django_db
+def test_replacing_working_periods_refuses_overlaps_and_changes_nothing():
+    default = BusinessCalendar.objects.get(org_unit__isnull=True)
+    before = list(WorkingPeriod.objects.filter(calendar=default).values_list("weekday", "start", "end"))
+    with pytest.raises(ValidationError, match="Monday 10:00–14:00 overlaps 08:00–12:00"):
+        set_working_periods(default, [(0, time(8), time(12)), (0, time(10), time(14)), (1, time(8), time(12))])
+    assert list(WorkingPeriod.objects.filter(calendar=default).values_list("weekday", "start", "end")) == before
+    set_working_periods(default, [(0, time(8), time(12)), (0, time(12), time(14))])
+    assert calendar_for(None).periods == {0: ((time(8), time(14)),)}
+
+
+# --- days the calendar does not know (issue 13, item 17)
+
+
+def test_a_deadline_over_a_year_chinese_calendar_does_not_ship_is_flagged():
+    assert max(OFFICIAL_YEARS) == 2026  # chinese-calendar 1.11.0; a newer one moves these dates
+    start = at(2026, 12, 31, 17)
+    due = add_working_minutes(start, 60, BUILT_IN)
+    assert due == at(2027, 1, 1, 9)  # 元旦 2027 assumed a working day: the weekly pattern is all it has
+    assert unknown_day_between(start, due, BUILT_IN, working=True) == date(2027, 1, 1)
+    assert unknown_day_between(start, at(2026, 12, 31, 17, 30), BUILT_IN, working=True) is None
+    assert unknown_day_between(start, due, BUILT_IN, working=False) is None  # natural time needs no calendar
+    assert BUILT_IN.known_through(date(2026, 12, 1)) == date(2026, 12, 31)
+
+
+def test_a_year_with_days_entered_counts_as_known():
+    cal = Calendar("x", BUILT_IN.periods, {date(2027, 1, 1): False, date(2027, 2, 20): True})
+    start = at(2026, 12, 31, 17)
+    assert unknown_day_between(start, add_working_minutes(start, 60, cal), cal, working=True) is None
+    assert cal.known_through(date(2026, 12, 1)) == date(2027, 12, 31)
+    # 2028 is not entered: a deadline reaching into it is flagged from its first day.
+    assert cal.first_unknown_day(date(2027, 6, 1), date(2028, 3, 1)) == date(2028, 1, 1)
