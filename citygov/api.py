@@ -11,9 +11,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from incidents.errors import InvalidInput, ServiceError
 
+from . import outage
+
 
 def exception_handler(exc, context):
     """{"code": "...", "message": "...", "errors": {field: [...]}} for every error."""
+    if outage.is_outage(exc):
+        # DRF handles exceptions before any middleware sees them: the outage 503 is made here too.
+        return Response(outage.api_body(), status=503, headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)})
     if isinstance(exc, ServiceError):
         body = {"code": exc.code, "message": exc.message}
         if isinstance(exc, InvalidInput):
@@ -43,6 +48,8 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"code": code, "message": str(detail)}
+    if response.status_code == 503:
+        response.setdefault("Retry-After", str(outage.RETRY_AFTER_SECONDS))
     return response
 
 

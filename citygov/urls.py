@@ -43,3 +43,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# An outage raised outside a view (a middleware saving the session) is a 503, not a 500.
+handler500 = "citygov.outage.server_error"

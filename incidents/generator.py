@@ -1,4 +1,4 @@
-"""A realistic event history for benchmarks: PostgreSQL COPY, valid hash chains, running clocks.
+"""A realistic event history for benchmarks: PostgreSQL COPY, valid anchored hash chains, running clocks.
 
 Not used by the product; `manage.py generate_history` and bench/ call it.
 """
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Department, OrgUnit, Tier
 
-from .history import GENESIS, compute_hash
+from .history import GENESIS, compute_anchor, compute_hash
 from .models import Category
 
 # Major class → department type that usually handles it.
@@ -54,6 +54,14 @@ class GenerationResult:
 
 
 LOADED_TABLES = ("incidents_event", "incidents_eventrecord", "dispatch_slaclock")
+EVENT_COLUMNS = (
+    "id", "code", "title", "description", "category_id", "urgency", "source", "latitude", "longitude", "address",
+    "grid_id", "area_path", "reporter_name", "reporter_phone", "state", "version", "owner_unit_id",
+    "lead_department_id", "merged_into_id", "self_handled", "rework_count", "return_count", "reopen_count",
+    "urge_count", "result_note", "due_at", "light", "reported_at", "dispatched_at", "accepted_at", "handled_at",
+    "verified_at", "closed_at", "updated_at", "first_dispatched_at", "handling_minutes", "closed_on_time",
+    "extension_count", "suspension_count", "history_anchor",
+)  # fmt: skip
 CHUNK = 50_000  # events per COPY round: bounds memory (~6 records each)
 REBUILD_INDEXES_FROM = 100_000
 
@@ -109,13 +117,7 @@ def generate(
         _next_id("dispatch_slaclock"),
     )
     n_records = n_clocks = 0
-    event_cols = (
-        "id, code, title, description, category_id, urgency, source, latitude, longitude, address, grid_id, area_path, "
-        "reporter_name, reporter_phone, state, version, owner_unit_id, lead_department_id, self_handled, rework_count, "
-        "return_count, reopen_count, urge_count, result_note, due_at, light, reported_at, dispatched_at, accepted_at, "
-        "handled_at, verified_at, closed_at, updated_at, first_dispatched_at, handling_minutes, closed_on_time, "
-        "extension_count, suspension_count"
-    )
+    event_cols = ", ".join(EVENT_COLUMNS)
     record_cols = (
         "id, event_id, seq, action, actor_role, from_state, to_state, reason, data, created_at, prev_hash, hash"
     )
@@ -192,16 +194,24 @@ def generate(
                     )  # fmt: skip
                     n_clocks += 1
                 handled = times.get("handled")
-                event_rows.append(
-                    (eid, f"{city}{reported:%Y%m%d}{eid:07d}", cat.name, "", cat.pk, cat.default_urgency,
-                     "grid_worker",
-                     30.0, 120.0, "", grid_id, path, "", "", final, len(path_states),
-                     units.get(street), lead if dispatched else None, False, 0, 0, 0, 0, "", due, "green",
-                     reported, dispatched, times.get("accepted"), handled, times.get("verified"),
-                     times.get("closed"),
-                     t, dispatched, (handled - times["accepted"]).total_seconds() / 60 if handled else None,
-                     True if final == "closed" else None, 0, 0)
-                )  # fmt: skip
+                row = {
+                    "id": eid, "code": f"{city}{reported:%Y%m%d}{eid:07d}", "title": cat.name, "description": "",
+                    "category_id": cat.pk, "urgency": cat.default_urgency, "source": "grid_worker",
+                    "latitude": 30.0, "longitude": 120.0, "address": "", "grid_id": grid_id, "area_path": path,
+                    "reporter_name": "", "reporter_phone": "", "state": final, "version": len(path_states),
+                    "owner_unit_id": units.get(street), "lead_department_id": lead if dispatched else None,
+                    "merged_into_id": None, "self_handled": False, "rework_count": 0, "return_count": 0,
+                    "reopen_count": 0, "urge_count": 0, "result_note": "", "due_at": due, "light": "green",
+                    "reported_at": reported, "dispatched_at": dispatched, "accepted_at": times.get("accepted"),
+                    "handled_at": handled, "verified_at": times.get("verified"), "closed_at": times.get("closed"),
+                    "updated_at": t, "first_dispatched_at": dispatched,
+                    "handling_minutes": (handled - times["accepted"]).total_seconds() / 60 if handled else None,
+                    "closed_on_time": True if final == "closed" else None, "extension_count": 0,
+                    "suspension_count": 0,
+                }  # fmt: skip
+                # Sealed like the services seal it: the head of the chain and the row's report facts.
+                row["history_anchor"] = compute_anchor(SimpleNamespace(pk=eid, **row), len(path_states), prev)
+                event_rows.append(tuple(row[column] for column in EVENT_COLUMNS))
             for table, columns, rows in (
                 ("incidents_event", event_cols, event_rows),
                 ("incidents_eventrecord", record_cols, record_rows),

@@ -168,6 +168,11 @@ class Event(ConcurrentTransitionMixin, models.Model):
     closed_on_time = models.BooleanField(_("closed on time"), null=True, blank=True)
     extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0, db_default=0)
     suspension_count = models.PositiveSmallIntegerField(_("suspensions"), default=0, db_default=0)
+    # The history chain's head sealed with the row's report facts (incidents.history): two keyed
+    # MACs, so a missing or rewritten last record and a row changed behind the services both show.
+    history_anchor = models.CharField(
+        _("history anchor"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     reported_at = models.DateTimeField(_("reported at"))
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)

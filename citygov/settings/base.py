@@ -8,6 +8,10 @@ from .env import BASE_DIR, VAR_DIR, broker_from_env, database_from_env, env_bool
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
+# Key of the history anchors (incidents.history): keep it outside the database, and apart from
+# SECRET_KEY so that one can rotate without re-sealing every event (verify_history --reanchor).
+# Empty: derived from SECRET_KEY.
+HISTORY_HMAC_KEY = env_str("HISTORY_HMAC_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

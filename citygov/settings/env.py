@@ -3,6 +3,11 @@
 Each reader fails fast with an ImproperlyConfigured message that names the
 variable and says what a good value looks like, so a misconfigured
 deployment stops at start instead of at the first request.
+
+Secrets come from the environment only, never from the database: SECRET_KEY (Django's
+signing key) and HISTORY_HMAC_KEY, the key that seals each event's history chain and row
+(incidents.history; empty means a key derived from SECRET_KEY). Changing either key of the
+anchors means sealing again: `manage.py verify_history --reanchor`.
 """
 
 from __future__ import annotations

@@ -144,9 +144,12 @@ def record(
     reason: str = "",
     data: dict | None = None,
     at=None,
+    save_anchor: bool = True,
 ) -> EventRecord:
+    """Append the history record of a change to an event whose row is saved (see history.append)."""
     return history.append(
         event,
+        save_anchor=save_anchor,
         action=action,
         actor=acting.user,
         actor_role=acting.role,
@@ -171,12 +174,14 @@ def commit(
     topic: str | None = None,
     at=None,
 ) -> EventRecord:
-    """Save the event (version + 1), append its history record, move its clocks, queue the side effect."""
+    """Move the event's clocks, append its history record, save it (version + 1, anchored), queue the side effect."""
     at = at or timezone.now()
     event.version += 1
-    event.save()
-    rec = record(event, acting, action, from_state=from_state, reason=reason, data=data, at=at)
+    # The clocks first: they fill in facts the anchor binds (the on-time flag, the handling time).
     sla.on_action(event, action, at)
+    rec = record(event, acting, action, from_state=from_state, reason=reason, data=data, at=at, save_anchor=False)
+    # Then one UPDATE: the row as anchored, its new version and the anchor over the new head.
+    event.save()
     outbox_put(
         topic or f"event.{action}",
         event=event,

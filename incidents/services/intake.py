@@ -181,8 +181,8 @@ def event_file(
         # City code + date + a sequence drawn from the primary key: unique and
         # race-free without a counter row that every intake would queue on.
         event.code = f"{grid.depth_codes[0]}{timezone.localdate(now):%Y%m%d}{event.pk:07d}"
-        Event.objects.filter(pk=event.pk).update(code=event.code)
         before = save_photos(event, processed if not fixed_on_spot else [], AttachmentKind.BEFORE, acting, now, written)
+        sla.on_action(event, "file", now)
         record(
             event,
             acting,
@@ -197,8 +197,10 @@ def event_file(
                 "photos": photo_data(before),
             },
             at=now,
+            save_anchor=False,
         )
-        sla.on_action(event, "file", now)
+        # One UPDATE for what needed the id: the code, and the anchor that binds it.
+        Event.objects.filter(pk=event.pk).update(code=event.code, history_anchor=event.history_anchor)
         if fixed_on_spot:
             from_state = run_transition(event, event.to_self_handled, _("fix on the spot"))
             event.self_handled = True

@@ -78,5 +78,6 @@ def test_signed_department_requests_are_refused_with_503_not_accepted_unchecked(
         HTTP_X_CITYGOV_SIGNATURE=sign_request("s", ts, "POST", path, body),
     )
     assert response.status_code == 503, response.content
+    assert response["Retry-After"]  # "try again later", as for every 503
     assert response.json()["code"] == "replay_check_unavailable"
     assert Event.objects.get(pk=event.pk).state == State.DISPATCHED  # nothing happened

@@ -78,6 +78,12 @@ def _point_in(postgres: Postgres, code: str) -> tuple[float, float]:
 
 
 def post_event(stack: Stack, title: str, key: str | None = None, timeout: float = 10) -> tuple[int, dict]:
+    status, body, _headers = post_event_answer(stack, title, key, timeout)
+    return status, body
+
+
+def post_event_answer(stack: Stack, title: str, key: str | None = None, timeout: float = 10) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of one intake POST."""
     lat, lon = stack.point
     body = json.dumps({"title": title, "category": "E0101", "latitude": lat, "longitude": lon}).encode()
     headers = {"Authorization": f"Token {stack.token}", "Content-Type": "application/json"}
@@ -88,13 +94,13 @@ def post_event(stack: Stack, title: str, key: str | None = None, timeout: float 
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http://127.0.0.1 only
-            return response.status, json.loads(response.read())
+            return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as error:
         payload = error.read()
         try:
-            return error.code, json.loads(payload)
+            return error.code, json.loads(payload), dict(error.headers)
         except ValueError:
-            return error.code, {"raw": payload[:200].decode(errors="replace")}
+            return error.code, {"raw": payload[:200].decode(errors="replace")}, dict(error.headers)
 
 
 def pending_for(stack: Stack, codes: list[str]) -> int:
@@ -189,7 +195,7 @@ def test_postgres_restarted_under_load_loses_no_acknowledged_event(running):
     stack.start_web(workers=3)
     threads, per_thread = 8, 25
     acknowledged: dict[str, str] = {}
-    failures: list[str] = []
+    failures: list[tuple[int, str | None, dict]] = []  # (status, Retry-After, body)
     lock = threading.Lock()
 
     def client(n: int) -> None:
@@ -198,15 +204,15 @@ def test_postgres_restarted_under_load_loses_no_acknowledged_event(running):
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 try:
-                    status, body = post_event(stack, f"数据库重启 {key}", key=key, timeout=5)
-                except OSError as error:  # connection refused or reset while the database restarts
-                    status, body = 0, {"error": str(error)}
+                    status, body, headers = post_event_answer(stack, f"数据库重启 {key}", key=key, timeout=5)
+                except OSError as error:  # no answer at all: connection refused, reset or timed out
+                    status, body, headers = 0, {"error": str(error)}, {}
                 if status == 201:
                     with lock:
                         acknowledged[key] = body["code"]
                     break
                 with lock:
-                    failures.append(f"{status} {str(body)[:80]}")
+                    failures.append((status, headers.get("Retry-After"), body))
                 time.sleep(0.2)
 
     pool = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
@@ -220,7 +226,11 @@ def test_postgres_restarted_under_load_loses_no_acknowledged_event(running):
         t.join(timeout=180)
 
     assert len(acknowledged) == threads * per_thread, f"clients gave up; last failures: {failures[-5:]}"
-    assert failures, "the restart happened while requests were in flight"
+    answered = [f for f in failures if f[0] != 0]
+    assert answered, "the restart happened while requests were in flight"
+    # The outage is told as one: 503, Retry-After and the API's error format; never a bare 500.
+    wrong = [f for f in answered if f[0] != 503 or not f[1] or f[2].get("code") != "service_unavailable"]
+    assert not wrong, f"{len(wrong)} of {len(answered)} failed answers were not a 503 outage: {wrong[:5]}"
     rows = stack.postgres.query("SELECT title, code FROM incidents_event WHERE title LIKE '数据库重启 %%'")
     stored = {title.removeprefix("数据库重启 "): code for title, code in rows}
     assert len(rows) == len(stored), "a retried request filed a second event"

@@ -1,41 +1,49 @@
-"""Verify every event's history hash chain; name the first broken record."""
+"""Verify every event's history from the event row: records, chain, count == version, anchor."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.history import verify_event_chain
-from incidents.models import EventRecord
+from incidents.history import event_histories, reanchor, verify_event_chain
 
 
 class Command(BaseCommand):
-    help = "Recompute every event's history hash chain and report the first broken record of each broken event."
+    help = (
+        "Check every event's history: it has records, its hash chain links, it has as many records as "
+        "the event's version (no missing tail), and the anchor on the event matches the last record and "
+        "the event row. Names what is wrong with each broken event; exits non-zero if any is."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--event", help="Only this event code.")
+        parser.add_argument("--batch", type=int, default=2000, help="Events read per query (default 2000).")
+        parser.add_argument(
+            "--reanchor",
+            action="store_true",
+            help=(
+                "Seal again, over the records and rows as they are now, every event whose chain and count "
+                "verify but whose anchor does not: only after HISTORY_HMAC_KEY (or SECRET_KEY without one) "
+                "changed. It trusts today's rows, so run it only when nobody can have changed them."
+            ),
+        )
 
     def handle(self, *args, **options):
-        qs = EventRecord.objects.order_by("event_id", "seq")
-        if options["event"]:
-            qs = qs.filter(event__code=options["event"])
-        broken = []
-        checked = 0
-        current_id, batch = None, []
-        # One pass in event order; chunked so millions of records do not sit in memory.
-        for rec in qs.iterator(chunk_size=5000):
-            if rec.event_id != current_id:
-                if batch:
-                    checked += 1
-                    if found := verify_event_chain(current_id, batch):
-                        broken.append(found)
-                current_id, batch = rec.event_id, []
-            batch.append(rec)
-        if batch:
+        if options["batch"] < 1:
+            raise CommandError("--batch must be positive.")
+        broken, checked, sealed = [], 0, 0
+        for event, records in event_histories(options["batch"], options["event"]):
             checked += 1
-            if found := verify_event_chain(current_id, batch):
+            found = verify_event_chain(event.pk, records, event=event)
+            if found and found.anchor_only and options["reanchor"]:
+                reanchor(event, records)
+                sealed += 1
+            elif found:
                 broken.append(found)
+        if options["event"] and not checked:
+            raise CommandError(f"No event {options['event']}.")
         for b in broken:
-            self.stderr.write(
-                f"BROKEN event {b.event_code} (id {b.event_id}): record #{b.seq} (id {b.record_id}): {b.problem}"
-            )
+            where = f"record #{b.seq} (id {b.record_id}): " if b.record_id is not None else ""
+            self.stderr.write(f"BROKEN event {b.event_code} (id {b.event_id}): {where}{b.problem}")
+        if sealed:
+            self.stdout.write(f"Sealed {sealed} events again over their current records and rows.")
         if broken:
             raise CommandError(f"{len(broken)} of {checked} event histories are broken.")
         self.stdout.write(self.style.SUCCESS(f"All {checked} event histories verify."))
