@@ -1,4 +1,9 @@
-"""/healthz: does the database answer, does the broker answer."""
+"""/healthz: does the database answer, does the broker answer; what needs an operator's attention.
+
+503 only when the database or the broker does not answer. Dead letters in the
+outbox (side effects that failed every attempt) do not stop the service: they
+are counted and named in `detail`, and `status` says "degraded".
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,16 @@ def check_broker() -> dict:
     return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
+def count_dead_letters() -> int | None:
+    """Outbox messages that failed every attempt; None when the database does not answer."""
+    from dispatch.outbox import dead_letters
+
+    try:
+        return dead_letters().count()
+    except DatabaseError:
+        return None
+
+
 def check_calendar() -> dict:
     """Do the calendars know the holidays deadlines run into? Reported only: never a reason for 503."""
     from dispatch.calendar_health import calendar_status
@@ -49,7 +64,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     # Error class names only: connection strings and hosts are not for the public.
     checks = {"database": check_database(), "broker": check_broker()}
     healthy = all(check["ok"] for check in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", **checks}
+    dead = count_dead_letters() if checks["database"]["ok"] else None
+    detail = []
+    if dead:
+        detail.append(f"{dead} outbox message(s) failed every attempt (dead letters); send them again in the admin.")
+    status = "unavailable" if not healthy else "degraded" if detail else "ok"
+    body = {"status": status, **checks, "dead_letters": dead, "detail": detail}
     if checks["database"]["ok"]:
         body["calendar"] = check_calendar()
     return JsonResponse(body, status=200 if healthy else 503)

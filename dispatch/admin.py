@@ -1,9 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from . import outbox
 from .forms import SimulationForm
 from .models import (
     DeliveryStatus,
@@ -19,15 +22,62 @@ from .models import (
 from .routing import simulate
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    """Pending, delivered or dead letter (死信): the three places a message can be."""
+
+    title = _("delivery")
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Pending")), ("delivered", _("Delivered")), ("dead", _("Dead letters"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(processed_at__isnull=True, dead_at__isnull=True)
+        if self.value() == "delivered":
+            return queryset.filter(processed_at__isnull=False)
+        if self.value() == "dead":
+            return queryset.filter(dead_at__isnull=False, processed_at__isnull=True)
+        return queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "topic", "event", "created_at", "processed_at", "attempts", "last_error")
-    list_filter = ("topic", ("processed_at", admin.EmptyFieldListFilter))
+    list_display = ("id", "topic", "event", "created_at", "processed_at", "dead_at", "attempts", "error")
+    list_filter = (DeliveryFilter, "topic")
     search_fields = ("topic", "event__code")
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["retry_dead_letters"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("last error"))
+    def error(self, obj: OutboxMessage) -> str:
+        return Truncator(obj.last_error).chars(160)
+
+    @admin.action(description=_("Send the selected dead letters again"), permissions=["change"])
+    def retry_dead_letters(self, request, queryset):
+        dead = list(outbox.dead_letters().filter(pk__in=queryset.values("pk")))
+        count = outbox.retry_dead_letters(m.pk for m in dead)
+        for message in dead:
+            self.log_change(
+                request,
+                message,
+                gettext("Sent again after %(n)d failed attempts: %(error)s")
+                % {"n": message.attempts, "error": message.last_error[:200]},
+            )
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d dead letter will be delivered again.", "%(n)d dead letters will be delivered again.", count
+                )
+                % {"n": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, gettext("None of the selected messages is a dead letter."), messages.WARNING)
 
 
 @admin.register(Notification)

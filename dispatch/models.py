@@ -23,10 +23,13 @@ class OutboxMessage(models.Model):
     )
     payload = models.JSONField(_("payload"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Delivered: every handler ran. A dead letter is never "processed"; it waits in `dead_at`.
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # Dead letter (死信): it failed every attempt; the drain skips it until an admin retries it.
+    dead_at = models.DateTimeField(_("dead letter since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")
@@ -35,10 +38,16 @@ class OutboxMessage(models.Model):
         indexes = [
             # The drain reads only pending rows, oldest first.
             models.Index(fields=["id"], condition=Q(processed_at__isnull=True), name="outbox_pending"),
+            # Dead letters are few; /healthz counts them on every probe.
+            models.Index(fields=["dead_at"], condition=Q(dead_at__isnull=False), name="outbox_dead"),
         ]
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+    @property
+    def is_dead(self) -> bool:
+        return self.dead_at is not None
 
 
 class Notification(models.Model):

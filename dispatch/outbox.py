@@ -1,4 +1,9 @@
-"""Write side effects into the outbox; deliver them after commit."""
+"""Write side effects into the outbox; deliver them after commit.
+
+A message whose handlers fail MAX_ATTEMPTS times in a row becomes a dead
+letter (死信): it keeps its last error and attempt count, the drain skips it,
+/healthz counts it, and an admin can send it again (`retry_dead_letters`).
+"""
 
 from __future__ import annotations
 
@@ -68,7 +73,7 @@ def deliver_pending(limit: int = 500) -> int:
     while done < limit:
         with transaction.atomic():
             message = (
-                OutboxMessage.objects.filter(processed_at__isnull=True)
+                OutboxMessage.objects.filter(processed_at__isnull=True, dead_at__isnull=True)
                 .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
                 .order_by("id")
                 .select_for_update(skip_locked=True)
@@ -83,13 +88,34 @@ def deliver_pending(limit: int = 500) -> int:
             except Exception as exc:
                 message.attempts += 1
                 message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                log.exception("outbox: handling %s failed (attempt %d)", message, message.attempts)
                 if message.attempts >= MAX_ATTEMPTS:
-                    message.processed_at = timezone.now()
+                    # Not delivered and not forgotten: a dead letter until an admin retries it.
+                    message.dead_at = timezone.now()
+                    message.next_attempt_at = None
+                    log.error("outbox: %s is a dead letter after %d attempts: %s", message, message.attempts, exc)
                 else:
                     message.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
-                log.exception("outbox: handling %s failed", message)
             else:
                 message.processed_at = timezone.now()
-            message.save(update_fields=["attempts", "last_error", "processed_at", "next_attempt_at"])
+            message.save(update_fields=["attempts", "last_error", "processed_at", "next_attempt_at", "dead_at"])
             done += 1
     return done
+
+
+def dead_letters():
+    """Messages that failed every attempt and wait for an admin."""
+    return OutboxMessage.objects.filter(dead_at__isnull=False, processed_at__isnull=True)
+
+
+def retry_dead_letters(ids) -> int:
+    """Send dead letters again: each gets a fresh set of attempts, its last error kept until it succeeds.
+
+    Returns how many were reset. The worker is kicked after commit; the
+    minute drain picks them up if the broker is down.
+    """
+    with transaction.atomic():
+        count = dead_letters().filter(pk__in=list(ids)).update(dead_at=None, attempts=0, next_attempt_at=None)
+        if count:
+            kick_on_commit(_kick)
+    return count
