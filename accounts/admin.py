@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
 from .models import Department, DepartmentType, Membership, OrgUnit, User
-from .services import sync_user_permissions
+from .services import membership_saved, sync_user_permissions
 
 
 class MembershipInline(admin.TabularInline):
@@ -76,8 +76,10 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "org_unit", "department")
 
     def save_model(self, request, obj, form, change):
+        # The row still holds the previous user: the grants must leave them too.
+        previous = Membership.objects.filter(pk=obj.pk).values_list("user_id", flat=True).first() if change else None
         super().save_model(request, obj, form, change)
-        sync_user_permissions(obj.user)
+        membership_saved(obj, previous_user_id=previous)
 
     def delete_model(self, request, obj):
         user = obj.user

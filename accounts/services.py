@@ -51,6 +51,20 @@ def sync_user_permissions(user: User) -> None:
     forget_grants(user)
 
 
+def membership_saved(membership: Membership, previous_user_id: int | None = None) -> None:
+    """After a membership was saved: its user's grants, and those of the user it was taken from.
+
+    Moving a membership to another person (an admin correcting who holds a role)
+    must take the grants away from the previous holder too, or they keep seeing
+    and acting on the unit's events.
+    """
+    sync_user_permissions(membership.user)
+    if previous_user_id is not None and previous_user_id != membership.user_id:
+        previous = User.objects.filter(pk=previous_user_id).first()
+        if previous is not None:
+            sync_user_permissions(previous)
+
+
 @transaction.atomic
 def membership_grant(
     *, user: User, role: Role | str, org_unit: OrgUnit | None = None, department: Department | None = None
