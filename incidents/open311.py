@@ -4,7 +4,10 @@ Services are our category subclasses (grouped by major class). Reads are
 public and carry no personal data; POST needs an API key issued by an admin.
 Status is "open" or "closed"; status_notes, agency_responsible (the lead
 department) and expected_datetime (the overall deadline) come from the
-lifecycle and the SLA clocks.
+lifecycle and the SLA clocks. Public text is only the department's result,
+the closing note and a fixed note per state: reasons for returns, reopening,
+refusals or invalidation stay internal. media_url stays empty: our photos are
+served only to signed-in people who may see the event (incidents.attachments).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -69,6 +73,26 @@ UPDATE_STATUS = {
     State.INVALIDATED: "no_further_action",
     State.MERGED: "duplicate",
 }
+# What the public reads about a change: a fixed note per state, never an internal reason
+# (a department's return, an operator's reopen, a supervisor's refusal). Only these actions
+# carry text written for the reporter: the result (处置反馈) and the closing note (结案).
+PUBLIC_TEXT_ACTIONS = ("submit_result", "self_handle", "close")
+
+
+def public_status_note(state: str) -> str:
+    """The fixed public sentence for a state (in the language of the request)."""
+    notes = {
+        State.REPORTED: _("Received; waiting to be assigned to the responsible department."),
+        State.DISPATCHED: _("Assigned to the responsible department."),
+        State.ACCEPTED: _("The responsible department is working on it."),
+        State.SUSPENDED: _("The work is scheduled for a later date."),
+        State.HANDLED: _("The department reports the problem fixed; an on-site check follows."),
+        State.VERIFIED: _("Checked on site; the request will be closed."),
+        State.CLOSED: _("Closed."),
+        State.INVALIDATED: _("Closed: no further action."),
+        State.MERGED: _("Closed as a duplicate of another request."),
+    }
+    return str(notes.get(state, ""))
 
 
 # --- rendering
@@ -195,11 +219,18 @@ def _overall_due(event: Event) -> datetime | None:
 
 
 def _status_notes(event: Event) -> str:
-    """The state, and the department's result once there is one; internal reasons stay internal."""
-    note = f"{State(event.state).label}"
+    """The public note of the state, and the department's result once there is one; internal reasons stay internal."""
+    note = public_status_note(event.state)
     if event.state in (State.HANDLED, State.VERIFIED, State.CLOSED) and event.result_note:
-        note += f": {event.result_note}"
+        note += " " + _("Result: %(note)s") % {"note": event.result_note}
     return note[:1000]
+
+
+def _update_description(record: EventRecord) -> str:
+    """The result or closing note where one was written for the public; else the state's fixed note."""
+    if record.action in PUBLIC_TEXT_ACTIONS and record.reason.strip():
+        return record.reason[:DESCRIPTION_MAX]
+    return public_status_note(record.to_state)
 
 
 def _request(event: Event) -> dict:
@@ -443,9 +474,7 @@ def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
             "service_request_id": r.event.code,
             "status": UPDATE_STATUS.get(r.to_state, "open"),
             "updated_datetime": _iso(r.created_at),
-            "description": r.reason[:DESCRIPTION_MAX]
-            if r.action in ("submit_result", "close", "return", "reopen")
-            else "",
+            "description": _update_description(r),
             "media_url": "",
         }
         for r in records

@@ -185,3 +185,41 @@ def test_an_address_naming_a_grid_is_placed_in_it(client, key):
     event = Event.objects.get(code=r.json()[0]["service_request_id"])
     assert event.grid.code == "99010200100102"
     assert event.address == "南湖一村社区第2网格 菜场门口"
+
+
+def test_public_updates_and_notes_never_show_internal_reasons(client, key):
+    """servicerequestupdates and status_notes carry the result, the closing note or a fixed note per state."""
+    from incidents import services
+    from tests.factories import dept, png, user
+
+    code = post(client, key).json()[0]["service_request_id"]
+    event = Event.objects.get(code=code)
+    op, handler = user("op_nanhu"), user("hd_nanhu_huanwei")
+    services.event_dispatch(actor=op, event_id=event.pk, department=dept("990102001-huanwei"))
+    services.event_return(actor=handler, event_id=event.pk, reason="内部：派错了，应归城管")
+    services.event_dispatch(actor=op, event_id=event.pk, department=dept("990102001-huanwei"))
+    services.event_accept(actor=handler, event_id=event.pk)
+    services.event_submit_result(actor=handler, event_id=event.pk, note="已清理完毕", photos=[png()])
+    services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=True)
+    services.event_close(actor=op, event_id=event.pk, note="感谢您的反映")
+    services.event_reopen(actor=op, event_id=event.pk, reason="回访：张三不满意，家里电话 13900001111")
+
+    response = client.get("/open311/v2/servicerequestupdates.json", HTTP_ACCEPT_LANGUAGE="en")
+    mine = [u for u in response.json() if u["service_request_id"] == code]
+    descriptions = [u["description"] for u in mine]
+    assert [u["status"] for u in mine] == ["action_scheduled", "open", "action_scheduled", "in_progress",
+                                           "in_progress", "fixed", "closed", "open"]  # fmt: skip
+    assert descriptions[4] == "已清理完毕" and descriptions[6] == "感谢您的反映"
+    assert descriptions[1] == descriptions[7] == "Received; waiting to be assigned to the responsible department."
+    assert all(descriptions) and all(u["media_url"] == "" for u in mine)
+    xml = client.get("/open311/v2/servicerequestupdates.xml").content.decode()
+    for body in (response.content.decode(), xml):
+        for secret in ("派错了", "应归城管", "不满意", "13900001111"):
+            assert secret not in body
+
+    [read] = client.get(f"/open311/v2/requests/{code}.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert read["status_notes"] == "Received; waiting to be assigned to the responsible department."
+    assert read["media_url"] == ""
+    # In the city's language by default.
+    [read] = client.get(f"/open311/v2/requests/{code}.json").json()
+    assert read["status_notes"] == "已受理，等待派遣至责任部门。"
