@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from dispatch import department_api as dept
 from dispatch.api import RoutingSimulationView, SlaReportView
 from incidents import api as events
+from incidents.attachments import EventPhotoView
 
 app_name = "api"
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("events", events.EventListCreateView.as_view(), name="events"),
     path("events/<str:code>", events.EventDetailView.as_view(), name="event"),
     path("events/<str:code>/history", events.EventHistoryView.as_view(), name="event-history"),
+    path("events/<str:code>/photos/<int:attachment_id>", EventPhotoView.as_view(), name="event-photo"),
     *[
         path(f"events/<str:code>/{name}", view.as_view(), name=f"event-{name}")
         for name, view in events.OPERATION_VIEWS.items()

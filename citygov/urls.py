@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -7,6 +5,7 @@ from django.urls import include, path
 from accounts.views import home
 from dispatch import report_views
 from dispatch import views as dispatch_views
+from incidents import attachments as event_photos
 from incidents import views as event_views
 
 from .health import healthz
@@ -22,6 +21,7 @@ urlpatterns = [
     path("events/<int:pk>/act/<slug:name>", event_views.event_action, name="event-action"),
     path("events/<int:pk>/decide/<int:request_id>", event_views.event_decide, name="event-decide"),
     path("events/<int:pk>/reveal", event_views.reveal_contact, name="event-reveal"),
+    path("events/<int:pk>/photos/<int:attachment_id>", event_photos.event_photo, name="event-photo"),
     path("console/", dispatch_views.console, name="console"),
     path("console/dispatch/<int:pk>", dispatch_views.quick_dispatch, name="console-quick-dispatch"),
     path("console/bulk-dispatch", dispatch_views.bulk_dispatch, name="console-bulk-dispatch"),
@@ -41,8 +41,8 @@ urlpatterns = [
     path("open311/v2/", include("incidents.open311_urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, in development or production: photos go through event-photo,
+# which checks that the viewer may see the event (incidents.attachments).
 
 # An outage raised outside a view (a middleware saving the session) is a 503, not a 500.
 handler500 = "citygov.outage.server_error"

@@ -6,6 +6,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from incidents.admin import EventScopedAdmin
+
 from . import outbox
 from .forms import SimulationForm
 from .models import (
@@ -42,7 +44,7 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(EventScopedAdmin):
     list_display = ("id", "topic", "event", "created_at", "processed_at", "dead_at", "attempts", "error")
     list_filter = (DeliveryFilter, "topic")
     search_fields = ("topic", "event__code")
@@ -81,7 +83,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(EventScopedAdmin):
     list_display = ("user", "kind", "text", "event", "created_at", "read_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "text", "event__code")
@@ -163,7 +165,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingSuggestion)
-class RoutingSuggestionAdmin(admin.ModelAdmin):
+class RoutingSuggestionAdmin(EventScopedAdmin):
     list_display = ("event", "department", "rule", "created_at")
     search_fields = ("event__code",)
     readonly_fields = ("event", "rule", "department", "co_departments", "created_at")
@@ -193,8 +195,10 @@ class DepartmentEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(EventScopedAdmin):
     """The delivery log: every attempt's outcome, per department system."""
+
+    event_path = "message__event"
 
     list_display = (
         "id",
@@ -241,7 +245,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(EventScopedAdmin):
     list_display = (
         "event",
         "step",

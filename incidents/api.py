@@ -19,10 +19,11 @@ from citygov.idempotency import IdempotentMixin
 from dispatch.api import ClockSerializer
 
 from . import services
+from .attachments import api_photo_url
 from .errors import InvalidInput, NotFound
 from .models import ApprovalRequest, Category, Event, EventRecord, Source, State, Urgency
 from .privacy import contact_for, reveal_roots
-from .selectors import event_for_user, events_for_user
+from .selectors import event_for_user, events_for_user, history_for_user
 
 # Sources a signed-in caller may name; Open311 intake has its own endpoint.
 INTAKE_SOURCES = [(value, label) for value, label in Source.choices if value != Source.OPEN311]
@@ -66,6 +67,16 @@ class ContactSerializer(serializers.Serializer):
     masked = serializers.BooleanField()
 
 
+class PhotoLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    content_type = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    url = serializers.URLField(help_text="GET with the same credentials; 404 for anyone who may not see the event")
+
+
 class EventSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.code")
     grid = serializers.CharField(source="grid.code")
@@ -73,6 +84,7 @@ class EventSerializer(serializers.ModelSerializer):
     lead_department = serializers.CharField(source="lead_department.code", allow_null=True, default=None)
     co_departments = serializers.SerializerMethodField()
     reporter_contact = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
@@ -80,7 +92,7 @@ class EventSerializer(serializers.ModelSerializer):
             "id", "code", "title", "description", "category", "urgency", "source", "state", "version",
             "latitude", "longitude", "address", "grid", "owner_unit", "lead_department", "co_departments",
             "reporter_contact", "light", "due_at", "urge_count", "rework_count", "return_count",
-            "reported_at", "dispatched_at", "accepted_at", "handled_at", "verified_at", "closed_at",
+            "reported_at", "dispatched_at", "accepted_at", "handled_at", "verified_at", "closed_at", "photos",
         ]  # fmt: skip
 
     def get_co_departments(self, obj) -> list[str]:
@@ -94,11 +106,23 @@ class EventSerializer(serializers.ModelSerializer):
         contact = contact_for(user, obj, self.context["reveal_roots"])
         return {"name": contact.name, "phone": contact.phone, "masked": contact.masked}
 
+    @extend_schema_field(PhotoLinkSerializer(many=True))
+    def get_photos(self, obj) -> list[dict]:
+        # Links to the scoped photo route only: MEDIA_URL serves nothing (incidents.attachments).
+        request = self.context["request"]
+        return [
+            {"id": a.pk, "kind": a.kind, "content_type": a.content_type, "width": a.width, "height": a.height,
+             "sha256": a.sha256, "url": api_photo_url(request, obj.code, a)}
+            for a in obj.attachments.all()
+        ]  # fmt: skip
+
 
 class RecordSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     actor_unit = serializers.CharField(source="actor_unit.code", allow_null=True, default=None)
     actor_department = serializers.CharField(source="actor_department.code", allow_null=True, default=None)
+    # As selectors.history_for_user shows it: another event's code only if the reader may see it.
+    data = serializers.JSONField(source="shown_data")
 
     class Meta:
         model = EventRecord
@@ -172,7 +196,7 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
 
     def get_queryset(self):
         qs = events_for_user(self.request.user).select_related("category", "grid", "owner_unit", "lead_department")
-        qs = qs.prefetch_related("co_departments")
+        qs = qs.prefetch_related("co_departments", "attachments")
         p = self.request.query_params
         if v := p.get("state"):
             if v not in State.values:
@@ -268,7 +292,7 @@ class EventHistoryView(APIView):
     def get(self, request, code: str):
         event = event_for_user(request.user, code=code)
         records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
-        return Response(RecordSerializer(records, many=True).data)
+        return Response(RecordSerializer(history_for_user(request.user, records), many=True).data)
 
 
 # --- lifecycle operations: POST /api/v1/events/{code}/{operation}

@@ -8,13 +8,15 @@ outside scope raise NotFound, never "forbidden", so ids cannot be probed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import departments_granting, jurisdiction_q
 
 from .errors import NotFound
-from .models import Event
+from .models import Attachment, Event, EventRecord
 
 
 def event_scope_q(user: User) -> Q:
@@ -65,6 +67,55 @@ def event_for_user(user: User, *, pk: int | None = None, code: str | None = None
         )
     except (Event.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such event.") from None
+
+
+# Keys of history data that name another event by its code: a merge names its target
+# ("into"), the absorbing event names the duplicate ("duplicate").
+EVENT_REFERENCE_KEYS = ("into", "duplicate")
+
+
+def history_for_user(user: User, records: Iterable[EventRecord]) -> list[EventRecord]:
+    """History records as `user` may read them, for every channel (API, event page, admin).
+
+    A record whose data names another event keeps that event's code only when the
+    user may see that event too; otherwise the code reads None, so a grid worker
+    does not learn the code of an event in the next grid. Each record gets
+    `shown_data` (the data to show) and `linked_events` ([(code, pk)] the user may
+    open); the stored `data` stays as it is, because the hash chain covers it.
+    """
+    records = list(records)
+    named = {
+        r.data[key]
+        for r in records
+        if isinstance(r.data, dict)
+        for key in EVENT_REFERENCE_KEYS
+        if isinstance(r.data.get(key), str)
+    }
+    visible = dict(events_for_user(user).filter(code__in=named).values_list("code", "pk")) if named else {}
+    for r in records:
+        data = dict(r.data) if isinstance(r.data, dict) else {}
+        links = []
+        for key in EVENT_REFERENCE_KEYS:
+            if key not in data or data[key] is None:
+                continue
+            if isinstance(data[key], str) and data[key] in visible:
+                links.append((data[key], visible[data[key]]))
+            else:
+                data[key] = None
+        r.shown_data = data
+        r.linked_events = links
+    return records
+
+
+def attachment_for_user(
+    user: User, attachment_id: int, *, event_pk: int | None = None, event_code: str | None = None
+) -> Attachment:
+    """One photo of an event the user may see, or NotFound (also when it exists outside their scope)."""
+    event = event_for_user(user, pk=event_pk) if event_pk is not None else event_for_user(user, code=event_code)
+    try:
+        return Attachment.objects.get(pk=attachment_id, event=event)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such photo.") from None
 
 
 def public_events() -> QuerySet[Event]:

@@ -28,7 +28,7 @@ from .maps import grid_map
 from .models import ApprovalRequest, Category, Event, RequestStatus, State
 from .permissions import department_grant, unit_grant
 from .privacy import contact_for, contact_reveal
-from .selectors import event_for_user, events_for_user
+from .selectors import event_for_user, events_for_user, history_for_user
 
 
 def _grids_for(user) -> list[OrgUnit]:
@@ -316,7 +316,7 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         "actions": actions,
         "forms": forms,
         "clocks": clocks,
-        "records": records,
+        "records": history_for_user(request.user, records),
         "attachments": event.attachments.all(),
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),

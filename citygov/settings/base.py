@@ -115,6 +115,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
+# Photos are never served from MEDIA_URL: incidents.attachments checks that the viewer may see
+# the event first. Behind nginx, set a prefix mapped to MEDIA_ROOT by an `internal` location
+# (location /protected-media/ { internal; alias /var/lib/citygov/media/; }) and the view hands
+# the bytes over with X-Accel-Redirect; empty, the view streams the file itself.
+ATTACHMENT_ACCEL_REDIRECT_PREFIX = env_str("ATTACHMENT_ACCEL_REDIRECT_PREFIX", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -213,3 +213,38 @@ def test_schema_and_docs_are_served_without_cdn(client):
     assert schema.status_code == 200
     docs = client.get("/api/v1/docs/").content.decode()
     assert "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+
+
+def _merged_pair():
+    """A: dispatched to 南湖 城管 in grid 01. B: filed in the next grid (02), merged into A."""
+    from incidents import services
+    from tests.factories import dept
+
+    target = file_event(grid="99010200100101", title="垃圾堆放")
+    services.event_dispatch(actor=user("op_nanhu"), event_id=target.pk, department=dept("990102001-chengguan"))
+    duplicate = file_event(grid="99010200100102", title="同一堆垃圾")
+    services.event_merge(actor=user("op_nanhu"), event_id=duplicate.pk, into_event_id=target.pk, reason="重复")
+    return Event.objects.get(pk=target.pk), Event.objects.get(pk=duplicate.pk)
+
+
+def _record(username, event, action):
+    response = api(username).get(f"/api/v1/events/{event.code}/history")
+    assert response.status_code == 200
+    [record] = [r for r in response.json() if r["action"] == action]
+    return record, response.content.decode()
+
+
+def test_history_names_another_event_only_to_those_who_may_see_it():
+    target, duplicate = _merged_pair()
+    # The grid worker of grid 01 and the department that has A never saw B: its code stays hidden.
+    for username in ("gw_nanhu1_01", "hd_nanhu_chengguan"):
+        record, body = _record(username, target, "absorb")
+        assert record["data"] == {"duplicate": None}, username
+        assert duplicate.code not in body, username
+    # Someone who sees both gets both codes, on both sides of the merge.
+    assert _record("op_nanhu", target, "absorb")[0]["data"] == {"duplicate": duplicate.code}
+    assert _record("op_nanhu", duplicate, "merge")[0]["data"] == {"into": target.code}
+    # The stored record is untouched: the hash chain still verifies.
+    from incidents.history import verify_event_chain
+
+    assert verify_event_chain(target.pk) is None and verify_event_chain(duplicate.pk) is None

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from dispatch.models import RoutingRule
 from incidents.models import Event
-from tests.factories import dispatched_event
+from tests.factories import dispatched_event, png
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,7 @@ def _fill(pattern: str, event: Event) -> str | None:
     path = re.sub(r"<int:pk>", str(event.pk), path)
     path = re.sub(r"<str:code>|\(\?P<request_id>[^)]*\)|\(\?P<token>[^)]*\)", event.code, path)
     path = re.sub(r"<int:request_id>", "1", path)
+    path = re.sub(r"<int:attachment_id>", str(event.attachments.values_list("pk", flat=True).first()), path)
     path = re.sub(r"<slug:name>", "escalate", path)
     path = re.sub(r"\(\?P<fmt>[^)]*\)", "json", path)
     path = re.sub(r"\(\?P<code>[^)]*\)", "E0101", path)
@@ -55,7 +56,7 @@ EVENT_ROUTES = [r for r in ROUTES if "<int:pk>" in r or "<str:code>" in r or "re
 @pytest.fixture
 def event():
     RoutingRule.objects.update(is_active=False)
-    return dispatched_event()
+    return dispatched_event(photos=[png("before.png")])  # a photo, for the photo routes
 
 
 def _client(username):
@@ -106,3 +107,7 @@ def test_the_same_checks_find_the_event_for_someone_in_scope(event):
     assert event.code in client.get("/console/?state=all").content.decode()
     assert event.code in client.get("/api/v1/events").content.decode()
     assert client.get(f"/events/{event.pk}/").status_code == 200
+    photo = event.attachments.get()
+    for path in (f"/events/{event.pk}/photos/{photo.pk}", f"/api/v1/events/{event.code}/photos/{photo.pk}"):
+        response = client.get(path)
+        assert (response.status_code, response["Content-Type"]) == (200, "image/png"), path

@@ -57,3 +57,32 @@ def test_a_grid_worker_sees_their_own_report_unmasked():
     event = file_event(reporter="gw_nanhu1", reporter_name="张三", reporter_phone="13900001111")
     shown = contact_for(user("gw_nanhu1"), event)
     assert not shown.masked and shown.phone == "13900001111"
+
+
+def test_the_admin_shows_contacts_masked_and_reveals_only_through_the_logged_reveal(client, hotline_event):
+    """A staff operator of the district reads the event in the admin: 王** 138****5678, and a link to
+    the event page's logged reveal; nothing is revealed (or logged) by opening the admin page."""
+    from django.contrib.auth.models import Permission
+
+    op = user("op_jiangnan")
+    op.is_staff = True
+    op.save(update_fields=["is_staff"])
+    op.user_permissions.add(Permission.objects.get(content_type__app_label="incidents", codename="view_event"))
+    client.force_login(op)
+    page = client.get(f"/admin/incidents/event/{hotline_event.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "13812345678" not in body and "王先生" not in body
+    assert "王**" in body and "138****5678" in body
+    assert f'href="/events/{hotline_event.pk}/"' in body
+    assert not ContactReveal.objects.exists()
+    # The reveal itself is the event page's, and it is logged.
+    revealed = client.post(f"/events/{hotline_event.pk}/reveal", {"reason": "回访"})
+    assert "13812345678" in revealed.content.decode()
+    assert ContactReveal.objects.get().user == op
+
+
+def test_the_superuser_sees_contacts_masked_in_the_admin_too(client, hotline_event):
+    client.force_login(user("admin"))
+    body = client.get(f"/admin/incidents/event/{hotline_event.pk}/change/").content.decode()
+    assert "13812345678" not in body and "138****5678" in body

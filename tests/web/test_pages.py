@@ -251,3 +251,25 @@ def test_the_queue_counts_up_to_its_cap_and_pages_in_deadline_order(login, monke
     paged = op.get("/console/?page=99")
     assert paged.context["page"].paginator.num_pages == 2  # the cap, not the 3rd row counted past it
     assert paged.context["page"].number == 2
+
+
+def test_the_event_page_timeline_links_the_merged_event_only_for_those_who_may_see_it(login, client):
+    from incidents import services
+    from tests.factories import dept, user
+
+    target = file_event(grid="99010200100101", title="垃圾堆放")
+    services.event_dispatch(actor=user("op_nanhu"), event_id=target.pk, department=dept("990102001-chengguan"))
+    duplicate = file_event(grid="99010200100102", title="同一堆垃圾")
+    services.event_merge(actor=user("op_nanhu"), event_id=duplicate.pk, into_event_id=target.pk)
+    duplicate = Event.objects.get(pk=duplicate.pk)
+
+    page = login("op_nanhu").get(f"/events/{target.pk}/").content.decode()
+    assert f'href="/events/{duplicate.pk}/"' in page and duplicate.code in page
+    back = client.get(f"/events/{duplicate.pk}/").content.decode()
+    assert f'href="/events/{target.pk}/"' in back and target.code in back
+    client.logout()
+    for username in ("gw_nanhu1_01", "hd_nanhu_chengguan"):
+        page = login(username).get(f"/events/{target.pk}/")
+        assert page.status_code == 200
+        assert duplicate.code not in page.content.decode() and f"/events/{duplicate.pk}/" not in page.content.decode()
+        client.logout()
