@@ -110,12 +110,12 @@ def _schedule(clock: SlaClock, cal, now: datetime) -> None:
         clock.started_at, float(Decimal(budget) * clock.yellow_ratio) + clock.paused_minutes, cal, clock.working_time
     )
     _flag_unknown_calendar(clock, cal)
-    if clock.stopped_at is None:
-        # A deadline moved past now (extension, pause, recompute) is a new threshold: arm it again.
-        # The earlier breach stays in the history record of the change that moved it.
+    if clock.stopped_at is None and clock.breached_at is None:
+        # A deadline moved past now (extension, pause, recompute) before it was missed is a new
+        # threshold: arm it again. A recorded breach is never erased: an extension approved
+        # after the deadline moves the time left for the work, not the fact that it was late.
         if clock.due_at > now:
             clock.red_notified = False
-            clock.breached_at = None
         if clock.yellow_at > now:
             clock.yellow_notified = False
     _refresh_light(clock, now)
@@ -123,7 +123,7 @@ def _schedule(clock: SlaClock, cal, now: datetime) -> None:
 
 def _refresh_light(clock: SlaClock, now: datetime) -> None:
     if clock.stopped_at is None and clock.paused_at is None:
-        if now >= clock.due_at:
+        if clock.breached_at is not None or now >= clock.due_at:
             clock.light = Light.RED
         elif now >= clock.yellow_at:
             clock.light = Light.YELLOW
@@ -132,12 +132,21 @@ def _refresh_light(clock: SlaClock, now: datetime) -> None:
     # The sweep acts on the first threshold whose notification has not gone out.
     if clock.stopped_at is not None or clock.paused_at is not None:
         clock.next_check_at = None
+    elif clock.breached_at is not None and not clock.red_notified:
+        clock.next_check_at = clock.breached_at
     elif not clock.yellow_notified and clock.yellow_at < clock.due_at:
         clock.next_check_at = clock.yellow_at
     elif not clock.red_notified:
         clock.next_check_at = clock.due_at
     else:
         clock.next_check_at = None
+
+
+def record_missed_deadline(clock: SlaClock, now: datetime) -> None:
+    """Record a breach that happened before anyone noticed, before a change moves or pauses the
+    deadline (an extension approved late, a suspension, a recompute): the sweep may not have run."""
+    if clock.stopped_at is None and clock.paused_at is None and clock.breached_at is None and clock.due_at <= now:
+        clock.breached_at = clock.due_at
 
 
 def start_clock(event, step: str, at: datetime) -> SlaClock | None:
@@ -185,6 +194,7 @@ def stop_clock(event, step: str, at: datetime) -> None:
 
 def _pause(clock: SlaClock, at: datetime) -> None:
     if clock.paused_at is None:
+        record_missed_deadline(clock, at)
         clock.paused_at = at
         clock.next_check_at = None
         clock.save()
@@ -260,15 +270,17 @@ def sync_event(event, now: datetime | None = None) -> None:
 
 
 def ensure_before_deadline(event, now: datetime | None = None) -> None:
-    """Extensions are asked for before the deadline of the step the department is on."""
+    """Extensions and suspensions are asked for before the deadlines they would move or pause:
+    the step the department is on and the overall one. A breach is a fact, not a negotiation."""
     now = now or timezone.now()
-    clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
-    if clock is not None and now >= clock.due_at:
-        raise Conflict(
-            _("The deadline passed at %(due)s; an extension must be asked for before it.")
-            % {"due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")},
-            code="deadline_passed",
-        )
+    step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
+    for clock in (step_clock, _running(event, SlaStep.OVERALL)):
+        if clock is not None and (clock.breached_at is not None or now >= clock.due_at):
+            raise Conflict(
+                _("The deadline passed at %(due)s; an extension or suspension must be asked for before it.")
+                % {"due": timezone.localtime(clock.breached_at or clock.due_at).strftime("%Y-%m-%d %H:%M")},
+                code="deadline_passed",
+            )
 
 
 def apply_extension(event, *, hours: int, at: datetime) -> dict:
@@ -278,6 +290,7 @@ def apply_extension(event, *, hours: int, at: datetime) -> dict:
     step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
     for clock in [c for c in (step_clock, _running(event, SlaStep.OVERALL)) if c is not None]:
         before = clock.due_at
+        record_missed_deadline(clock, at)
         clock.extension_minutes += hours * 60
         _schedule(clock, cal, at)
         clock.save()
@@ -291,12 +304,16 @@ def apply_extension(event, *, hours: int, at: datetime) -> dict:
 
 
 def recompute_clock(clock: SlaClock, now: datetime) -> tuple[datetime, datetime]:
-    """Caller holds the event row lock, then the clock's (the services' order)."""
-    """Recompute a running clock from the current policy and calendar; returns (old due, new due)."""
+    """Recompute a running clock from the current policy and calendar; returns (old due, new due).
+
+    The caller holds the event row lock, then the clock's (the services' order). A breach
+    already recorded stays recorded, whatever the new deadline.
+    """
     event = clock.event
     cal = calendar_for(event.grid)
     policy = policy_for(event.category, event.urgency, clock.step)
     old_due = clock.due_at
+    record_missed_deadline(clock, now)
     if policy is not None:
         clock.policy = policy
         clock.limit_minutes, clock.working_time = _limit_minutes(policy, cal)

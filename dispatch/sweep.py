@@ -10,6 +10,7 @@ deadlock nor notify twice; a second run finds nothing left to do.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,13 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import ServiceError
+from incidents.errors import Conflict
 from incidents.models import Event, State
 from incidents.services import event_escalate
 
 from .models import Light, SlaClock, SlaStep
 from .outbox import outbox_put
 from .sla import sync_event
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class SweepResult:
     red: int = 0
     escalated: int = 0
     skipped_locked: int = 0
+    failed: int = 0
 
 
 def sweep(now: datetime | None = None, batch: int = 1000, chunk: int = 100) -> SweepResult:
@@ -41,7 +45,6 @@ def sweep(now: datetime | None = None, batch: int = 1000, chunk: int = 100) -> S
     due = list(
         SlaClock.objects.filter(next_check_at__lte=now).order_by("next_check_at").values_list("pk", "event_id")[:batch]
     )
-    escalate: list[int] = []
     # A transaction per chunk, not per clock: one commit (and one worker kick) per hundred thresholds.
     for start in range(0, len(due), chunk):
         part = due[start : start + chunk]
@@ -52,26 +55,48 @@ def sweep(now: datetime | None = None, batch: int = 1000, chunk: int = 100) -> S
                 for e in Event.objects.select_for_update(skip_locked=True).filter(pk__in=event_ids).order_by("pk")
             }
             result.skipped_locked += len(event_ids) - len(events)
-            clock_ids = [clock for clock, event_id in part if event_id in events]
-            touched = {}
+            clocks_of: dict[int, list[int]] = {}
+            for clock_id, event_id in part:
+                if event_id in events:
+                    clocks_of.setdefault(event_id, []).append(clock_id)
+            for event_id, clock_ids in clocks_of.items():
+                _sweep_event(events[event_id], clock_ids, now, result)
+    return result
+
+
+def _sweep_event(event: Event, clock_ids: list[int], now: datetime, result: SweepResult) -> None:
+    """Fire one event's thresholds and, when nobody dispatched it in time, escalate it, all in one
+    savepoint: the red mark and the escalation commit together or not at all (exactly once).
+    An unexpected error rolls back this event alone; its clock stays due and the next sweep
+    tries again, while the rest of the batch goes on."""
+    counts = (result.checked, result.yellow, result.red)
+    try:
+        with transaction.atomic():
+            escalate = False
             for clock in (
                 SlaClock.objects.select_for_update().filter(pk__in=clock_ids, next_check_at__lte=now).order_by("pk")
             ):
-                event = events[clock.event_id]
                 result.checked += 1
-                if _fire(event, clock, now, result):
-                    escalate.append(event.pk)
-                touched[event.pk] = event
-            for event in touched.values():
-                sync_event(event, now)
-    for event_id in escalate:
-        # Nobody dispatched in time: hand it up, through the same service an operator uses.
-        try:
-            event_escalate(actor=None, event_id=event_id, reason=_("Not dispatched within the time limit"))
-            result.escalated += 1
-        except ServiceError:
-            pass  # already at the city, or it changed meanwhile
-    return result
+                escalate |= _fire(event, clock, now, result)
+            if escalate and _escalate(event):
+                result.escalated += 1
+                event.refresh_from_db()
+            sync_event(event, now)
+    except Exception:
+        result.checked, result.yellow, result.red = counts
+        result.failed += 1
+        logger.exception("SLA sweep: event %s failed; it stays due and is retried next sweep", event.pk)
+
+
+def _escalate(event: Event) -> bool:
+    """Nobody dispatched in time: hand it up, through the same service an operator uses."""
+    try:
+        event_escalate(actor=None, event_id=event.pk, reason=_("Not dispatched within the time limit"))
+    except Conflict as exc:
+        if exc.code == "top_tier":  # the city has nobody above it: the red mark is all there is
+            return False
+        raise
+    return True
 
 
 def _fire(event: Event, clock: SlaClock, now: datetime, result: SweepResult) -> bool:
@@ -82,13 +107,13 @@ def _fire(event: Event, clock: SlaClock, now: datetime, result: SweepResult) -> 
         if clock.light == Light.GREEN:
             clock.light = Light.YELLOW
         result.yellow += 1
-        if now < clock.due_at:
+        if now < clock.due_at and clock.breached_at is None:
             _notify(event, clock, "sla.yellow")
-    if not clock.red_notified and now >= clock.due_at:
+    if not clock.red_notified and (now >= clock.due_at or clock.breached_at is not None):
         clock.red_notified = True
         clock.yellow_notified = True
         clock.light = Light.RED
-        clock.breached_at = clock.due_at
+        clock.breached_at = clock.breached_at or clock.due_at
         result.red += 1
         _notify(event, clock, "sla.red")
         escalate = clock.step == SlaStep.DISPATCH and event.state == State.REPORTED

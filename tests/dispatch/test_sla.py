@@ -275,3 +275,60 @@ def api_as(username: str):
     token, _created = Token.objects.get_or_create(user=user(username))
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+# --- #13 item 3: a recorded breach is never erased
+
+
+def test_an_extension_cannot_be_asked_for_after_the_overall_deadline():
+    """The handling clock may still run, but the overall one it would also move has passed."""
+    event = accepted_at(at(2026, 11, 25, 9))
+    overall = clock(event, "overall")
+    handle = clock(event, "handle")
+    # Make the overall limit the first to pass (a long handling step, a short overall limit).
+    SlaClock.objects.filter(pk=handle.pk).update(due_at=at(2026, 11, 30, 9))
+    SlaClock.objects.filter(pk=overall.pk).update(due_at=at(2026, 11, 25, 12))
+    with freeze_time(at(2026, 11, 25, 13)), pytest.raises(Conflict, match="deadline passed"):
+        services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=3, reason="晚了")
+
+
+def test_a_suspension_cannot_be_asked_for_after_the_deadline():
+    event = accepted_at(at(2026, 11, 25, 9))  # handle due 14:30
+    with freeze_time(at(2026, 11, 25, 15)), pytest.raises(Conflict, match="deadline passed"):
+        services.suspension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, reason="来不及了")
+    assert not Event.objects.get(pk=event.pk).requests.exists()
+
+
+def test_an_extension_approved_after_the_deadline_does_not_make_a_late_event_on_time():
+    event = accepted_at(at(2026, 11, 25, 9))  # handle due 14:30
+    with freeze_time(at(2026, 11, 25, 14)):
+        request = services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=8, reason="x")
+    # Decided after the deadline, before any sweep noticed the breach.
+    with freeze_time(at(2026, 11, 25, 15)):
+        services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
+    handle = clock(event, "handle")
+    assert handle.breached_at == at(2026, 11, 25, 14, 30)
+    assert handle.due_at > at(2026, 11, 25, 15) and handle.light == Light.RED
+    assert Event.objects.get(pk=event.pk).light == Light.RED
+    with freeze_time(at(2026, 11, 25, 15, 1)):
+        assert sweep().red == 1  # the breach is announced once…
+    with freeze_time(at(2026, 11, 26, 17)):
+        assert sweep().red == 0  # …and not again at the new deadline
+        services.event_submit_result(actor=user("hd_nanhu_huanwei"), event_id=event.pk, note="已清理", photos=[png()])
+        services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=True)
+        services.event_close(actor=user("op_nanhu"), event_id=event.pk)
+    assert clock(event, "handle").breached_at == at(2026, 11, 25, 14, 30)
+
+
+def test_recompute_keeps_a_recorded_breach():
+    event = accepted_at(at(2026, 11, 25, 9))
+    with freeze_time(at(2026, 11, 25, 15)):
+        sweep()
+    policy = SlaPolicy.objects.get(category__code="E0101", step="handle")
+    policy.limit = Decimal("40")
+    policy.save()
+    with freeze_time(at(2026, 11, 25, 15, 30)):
+        call_command("sla_recompute")
+    handle = clock(event, "handle")
+    assert handle.due_at > at(2026, 11, 25, 15, 30)
+    assert handle.breached_at == at(2026, 11, 25, 14, 30) and handle.red_notified and handle.light == Light.RED

@@ -33,21 +33,23 @@ def test_moving_a_community_moves_its_events_scope():
     assert not events_for_user(user("op_jiangnan")).filter(pk=event.pk).exists()
 
 
-def test_an_extension_after_a_breach_rearms_red():
+def test_an_extension_approved_after_a_breach_keeps_the_breach():
+    """#13 item 3: an approved extension used to clear breached_at and the red notice."""
     with freeze_time(datetime(2026, 11, 25, 9, tzinfo=SH)):
         event = accepted_event()  # handle due 14:30
     with freeze_time(datetime(2026, 11, 25, 15, tzinfo=SH)):
         assert sweep().red >= 1
     with freeze_time(datetime(2026, 11, 25, 15, 10, tzinfo=SH)):
-        # Asked before the breach was noticed by the department: the supervisor still grants it.
         from dispatch import sla
 
         sla.apply_extension(Event.objects.get(pk=event.pk), hours=8, at=datetime(2026, 11, 25, 15, 10, tzinfo=SH))
     handle = SlaClock.objects.get(event=event, step="handle", stopped_at__isnull=True)
-    assert (handle.red_notified, handle.breached_at, handle.next_check_at is not None) == (False, None, True)
+    assert handle.due_at > datetime(2026, 11, 25, 15, 10, tzinfo=SH)  # more time for the work…
+    assert handle.breached_at == handle.original_due_at  # …but the breach stays recorded
+    assert (handle.red_notified, handle.light) == (True, Light.RED)
     with freeze_time(datetime(2026, 11, 27, 9, tzinfo=SH)):
-        assert sweep().red >= 1
-    assert SlaClock.objects.get(pk=handle.pk).light == Light.RED
+        assert sweep().red == 0  # no second red notice for the same breach
+    assert SlaClock.objects.get(pk=handle.pk).breached_at == handle.original_due_at
 
 
 def test_notifications_follow_the_department_of_the_moment():
@@ -112,9 +114,12 @@ def test_no_open_redirect_after_a_decision(login):
     request = services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=2, reason="x")
     client = login("sup_nanhu")
     response = client.post(
-        f"/events/{event.pk}/decide/{request.pk}", {"approve": "1", "next": "https://evil.example/x"}
+        f"/events/{event.pk}/decide/{request.pk}",
+        {"approve": "1", "next": "https://evil.example/x", "expected_version": event.version + 1},
     )
     assert response.status_code == 302 and "evil.example" not in response["Location"]
+    request.refresh_from_db()
+    assert request.status == "approved"
 
 
 def test_hotline_callers_contact_is_kept_from_the_web_form(login):
