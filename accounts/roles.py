@@ -11,7 +11,9 @@ from .models import Role
 
 UNIT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.GRID_WORKER: ("report_event", "verify_event", "view_events"),
-    Role.OPERATOR: ("report_event", "operate_event", "view_events"),
+    # Operators verify too (核查 by the centre, e.g. from video), so a grid worker's own on-the-spot
+    # fix always has someone else to check it.
+    Role.OPERATOR: ("report_event", "verify_event", "operate_event", "view_events"),
     Role.SUPERVISOR: ("supervise_event", "view_events"),
     Role.ADMIN: ("report_event", "verify_event", "operate_event", "supervise_event", "view_events"),
 }

@@ -33,5 +33,10 @@ urlpatterns = [
     path(
         "department-system/events/<str:code>/extension", dept.DepartmentExtensionView.as_view(), name="dept-extension"
     ),
+    path(
+        "department-system/events/<str:code>/suspension",
+        dept.DepartmentSuspensionView.as_view(),
+        name="dept-suspension",
+    ),
     path("department-system/events/<str:code>/result", dept.DepartmentResultView.as_view(), name="dept-result"),
 ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+
+STALE_PAGE = _("This page does not say which version of the event you saw; reload it and try again.")
 
 
 def safe_next(request: HttpRequest) -> str | None:
@@ -14,3 +17,16 @@ def safe_next(request: HttpRequest) -> str | None:
     ):
         return target
     return None
+
+
+def seen_version(request: HttpRequest, field: str = "expected_version") -> int | None:
+    """The event version the page showed (every action form carries it), or None if absent.
+
+    Passed to the service as `expected_version`, so an action taken on a page someone else
+    has since changed is refused as a conflict instead of overwriting their work.
+    """
+    try:
+        value = int(request.POST.get(field, ""))
+    except ValueError:
+        return None
+    return value if value >= 1 else None

@@ -1,4 +1,4 @@
-"""The inbound API for department systems: accept, return, ask for an extension, submit results.
+"""The inbound API for department systems: accept, return, ask for an extension or a suspension, submit results.
 
 Each request is signed with the department's shared secret (same scheme as
 our webhooks). A department system acts only on events it leads; any other
@@ -185,6 +185,28 @@ class DepartmentExtensionView(_DepartmentView):
         data = DepartmentExtensionInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.extension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
+        return Response(_state(event), status=201)
+
+
+class DepartmentSuspensionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    until = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="e.g. 2027-03-31")
+
+
+class DepartmentSuspensionView(_DepartmentView):
+    """Ask a supervisor to suspend (挂账) an accepted event, before its deadline."""
+
+    @extend_schema(
+        request=DepartmentSuspensionInput,
+        responses={201: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = DepartmentSuspensionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.suspension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
         return Response(_state(event), status=201)
 
 

@@ -39,7 +39,8 @@ COLUMNS = [
 
 
 def report_units(user: User):
-    """Units whose report the user may read: their jurisdictions and everything down to streets."""
+    """Units whose report the user may read: the units where they may read events (a community or
+    a grid included), and inside those everything down to streets."""
     roots = units_granting(user, "view_events")
     if user.is_superuser:
         roots = list(OrgUnit.objects.filter(tier=Tier.CITY))
@@ -48,7 +49,7 @@ def report_units(user: User):
     q = Q()
     for root in roots:
         q |= Q(path__startswith=root.path)
-    return OrgUnit.objects.filter(q, tier__lte=Tier.STREET).order_by("path")
+    return OrgUnit.objects.filter(q & (Q(tier__lte=Tier.STREET) | Q(pk__in=[r.pk for r in roots]))).order_by("path")
 
 
 class ReportForm(forms.Form):

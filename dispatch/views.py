@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Department
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
-from citygov.web import safe_next
+from citygov.web import STALE_PAGE, safe_next, seen_version
 from incidents import services
 from incidents.errors import ServiceError
 from incidents.forms import QueueFilterForm
@@ -147,13 +147,17 @@ def quick_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
     if suggestion is None:
         messages.error(request, _("There is no routing suggestion for %(code)s.") % {"code": event.code})
         return redirect("console")
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, f"{event.code}: {STALE_PAGE}")
+        return redirect(safe_next(request) or "console")
     try:
         services.event_dispatch(
             actor=request.user,
             event_id=event.pk,
             department=suggestion.department,
             co_departments=list(suggestion.co_departments.all()),
-            expected_version=event.version,
+            expected_version=version,
         )
     except ServiceError as exc:
         messages.error(request, f"{event.code}: {exc.message}")
@@ -179,9 +183,14 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
         return redirect("console")
     done, failed = [], []
     for event in events_for_user(request.user).filter(pk__in=ids):
+        # Each ticked row carries the version the operator saw: a row that changed since is refused.
+        version = seen_version(request, f"version-{event.pk}")
+        if version is None:
+            failed.append(f"{event.code}: {STALE_PAGE}")
+            continue
         try:
             services.event_dispatch(
-                actor=request.user, event_id=event.pk, department=department, expected_version=event.version
+                actor=request.user, event_id=event.pk, department=department, expected_version=version
             )
             done.append(event.code)
         except ServiceError as exc:
@@ -228,7 +237,14 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
     note = request.POST.get("note") or _("Overdue: please act now.")
     try:
         event = event_for_user(request.user, pk=pk)
-        services.event_urge(actor=request.user, event_id=event.pk, note=note)
+    except ServiceError:
+        raise Http404 from None
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect("supervise")
+    try:
+        services.event_urge(actor=request.user, event_id=event.pk, note=note, expected_version=version)
     except ServiceError as exc:
         if exc.status == 404:
             raise Http404 from None

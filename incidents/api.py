@@ -8,7 +8,7 @@ from datetime import datetime, time
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from . import services
 from .attachments import api_photo_url
 from .errors import InvalidInput, NotFound
 from .models import ApprovalRequest, Category, Event, EventRecord, Source, State, Urgency
+from .outcomes import lost_sight_message
 from .privacy import contact_for, reveal_roots
 from .selectors import event_for_user, events_for_user, history_for_user
 
@@ -328,12 +329,12 @@ class VerifyInput(NoteInput):
     passed = serializers.BooleanField()
 
 
-class ExtensionInput(serializers.Serializer):
+class ExtensionInput(VersionInput):
     hours = serializers.IntegerField(min_value=1, max_value=720)
     reason = serializers.CharField(max_length=2000)
 
 
-class MergeInput(serializers.Serializer):
+class MergeInput(VersionInput):
     into = serializers.CharField(help_text="Code of the event this one duplicates")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
@@ -344,7 +345,9 @@ def _v(d):
 
 def _merge(user, event, d):
     target = event_for_user(user, code=d["into"])
-    services.event_merge(actor=user, event_id=event.pk, into_event_id=target.pk, reason=d.get("reason", ""))
+    services.event_merge(
+        actor=user, event_id=event.pk, into_event_id=target.pk, reason=d.get("reason", ""), expected_version=_v(d)
+    )
 
 
 OPERATIONS = {
@@ -391,7 +394,11 @@ OPERATIONS = {
     "note": (
         NoteInput,
         lambda u, e, d: services.event_add_note(
-            actor=u, event_id=e.pk, note=d.get("note", ""), photos=decode_photos(d.get("photos", []))
+            actor=u,
+            event_id=e.pk,
+            note=d.get("note", ""),
+            photos=decode_photos(d.get("photos", [])),
+            expected_version=_v(d),
         ),
     ),
     "verify": (
@@ -413,30 +420,78 @@ OPERATIONS = {
         ReasonInput,
         lambda u, e, d: services.event_reopen(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
     ),
-    "urge": (NoteInput, lambda u, e, d: services.event_urge(actor=u, event_id=e.pk, note=d.get("note", ""))),
+    "urge": (
+        NoteInput,
+        lambda u, e, d: services.event_urge(actor=u, event_id=e.pk, note=d.get("note", ""), expected_version=_v(d)),
+    ),
     "extension-request": (
         ExtensionInput,
-        lambda u, e, d: services.extension_request(actor=u, event_id=e.pk, hours=d["hours"], reason=d["reason"]),
+        lambda u, e, d: services.extension_request(
+            actor=u, event_id=e.pk, hours=d["hours"], reason=d["reason"], expected_version=_v(d)
+        ),
     ),
     "suspension-request": (
         ReasonInput,
-        lambda u, e, d: services.suspension_request(actor=u, event_id=e.pk, reason=d["reason"]),
+        lambda u, e, d: services.suspension_request(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
     ),
     "invalidation-request": (
         ReasonInput,
-        lambda u, e, d: services.invalidation_request(actor=u, event_id=e.pk, reason=d["reason"]),
+        lambda u, e, d: services.invalidation_request(
+            actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)
+        ),
     ),
-    "invalidate": (ReasonInput, lambda u, e, d: services.event_invalidate(actor=u, event_id=e.pk, reason=d["reason"])),
-    "resume": (NoteInput, lambda u, e, d: services.event_resume(actor=u, event_id=e.pk, note=d.get("note", ""))),
+    "invalidate": (
+        ReasonInput,
+        lambda u, e, d: services.event_invalidate(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
+    ),
+    "resume": (
+        NoteInput,
+        lambda u, e, d: services.event_resume(actor=u, event_id=e.pk, note=d.get("note", ""), expected_version=_v(d)),
+    ),
     "merge": (MergeInput, _merge),
 }
+
+
+class LostSightOutcome(serializers.Serializer):
+    """What the caller may still know after an operation that took the event out of their view
+    (a department that returned it, an operator who merged it away): the outcome, not the event."""
+
+    code = serializers.CharField()
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+    visible = serializers.BooleanField(help_text="Always false here: the event is no longer in your view.")
+    message = serializers.CharField()
+
+
+OPERATION_RESULT = PolymorphicProxySerializer(
+    component_name="OperationResult",
+    serializers=[EventSerializer, LostSightOutcome],
+    resource_type_field_name=None,
+)
+
+
+def operation_outcome(request, event_id: int, name: str) -> dict:
+    """The true outcome of an operation that succeeded: the event as the caller now sees it, or,
+    when the operation took it out of their view, its code, state, version and a message. A 404
+    here would tell a client that retries to perform the operation a second time."""
+    try:
+        return EventSerializer(event_for_user(request.user, pk=event_id), context={"request": request}).data
+    except NotFound:
+        code, state, version = Event.objects.values_list("code", "state", "version").get(pk=event_id)
+        return {
+            "code": code,
+            "state": state,
+            "version": version,
+            "visible": False,
+            "message": lost_sight_message(name, state),
+        }
 
 
 def _operation_view(name: str, input_class, perform):
     class OperationView(IdempotentMixin, APIView):
         @extend_schema(
             request=input_class,
-            responses={200: EventSerializer},
+            responses={200: OPERATION_RESULT},
             tags=["lifecycle"],
             operation_id=f"events_{name.replace('-', '_')}",
             summary=f"{name} an event",
@@ -446,8 +501,7 @@ def _operation_view(name: str, input_class, perform):
             data = input_class(data=request.data)
             data.is_valid(raise_exception=True)
             perform(request.user, event, data.validated_data)
-            fresh = event_for_user(request.user, code=code)
-            return Response(EventSerializer(fresh, context={"request": request}).data)
+            return Response(operation_outcome(request, event.pk, name))
 
     OperationView.__name__ = f"Event{name.title().replace('-', '')}View"
     OperationView.__doc__ = f"{name.replace('-', ' ').capitalize()} (one lifecycle operation; see docs/PERMISSIONS.md)."
@@ -457,7 +511,7 @@ def _operation_view(name: str, input_class, perform):
 OPERATION_VIEWS = {name: _operation_view(name, inp, fn) for name, (inp, fn) in OPERATIONS.items()}
 
 
-class DecisionInput(serializers.Serializer):
+class DecisionInput(VersionInput):
     approve = serializers.BooleanField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
@@ -485,6 +539,7 @@ class RequestDecideView(IdempotentMixin, APIView):
             request_id=pk,
             approve=data.validated_data["approve"],
             note=data.validated_data.get("note", ""),
+            expected_version=data.validated_data.get("expected_version"),
         )
         return Response(RequestOutput(decided).data)
 

@@ -94,6 +94,15 @@ OPEN_STATES = (State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED
 TERMINAL_STATES = (State.CLOSED, State.INVALIDATED, State.MERGED)
 # The department holds the event in these states; handlers act on it.
 WITH_DEPARTMENT = (State.DISPATCHED, State.ACCEPTED, State.SUSPENDED)
+# Not a real case (作废) can be decided until the work is done.
+INVALIDATABLE_STATES = (State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED)
+# The states in which a pending request of each kind can still be decided. A change that
+# leaves them withdraws the request (services._base.commit), so nothing waits for ever.
+REQUEST_STATES: dict[str, tuple[str, ...]] = {
+    "extension": (State.DISPATCHED, State.ACCEPTED, State.SUSPENDED),
+    "suspension": (State.ACCEPTED,),
+    "invalidation": INVALIDATABLE_STATES,
+}
 
 
 class Event(ConcurrentTransitionMixin, models.Model):
@@ -282,11 +291,7 @@ class Event(ConcurrentTransitionMixin, models.Model):
     def to_closed(self) -> None:
         pass
 
-    @transition(
-        field=state,
-        source=[State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED],
-        target=State.INVALIDATED,
-    )
+    @transition(field=state, source=list(INVALIDATABLE_STATES), target=State.INVALIDATED)
     def to_invalidated(self) -> None:
         pass
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Department, OrgUnit, Tier
-from accounts.selectors import jurisdiction_q
-from citygov.web import safe_next
+from accounts.selectors import departments_granting, jurisdiction_q, units_granting
+from citygov.web import STALE_PAGE, safe_next, seen_version
 from dispatch.models import RoutingSuggestion, SlaClock
 
 from . import services
@@ -25,7 +26,8 @@ from .duplicates import likely_duplicates
 from .errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
 from .forms import DecisionForm, DispatchForm, ExtensionForm, NoteForm, ReasonForm, ReportForm, VerifyForm
 from .maps import grid_map
-from .models import ApprovalRequest, Category, Event, RequestStatus, State
+from .models import INVALIDATABLE_STATES, ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
+from .outcomes import lost_sight_message
 from .permissions import department_grant, unit_grant
 from .privacy import contact_for, contact_reveal
 from .selectors import event_for_user, events_for_user, history_for_user
@@ -144,9 +146,17 @@ def my_events(request: HttpRequest) -> HttpResponse:
 def verify_queue(request: HttpRequest) -> HttpResponse:
     """Events handled in my grids, waiting for the on-site check."""
     q = jurisdiction_q(request.user, "verify_event", path_field="area_path")
+    # Not the ones whose result I submitted myself: someone else checks those.
+    submitter = (
+        EventRecord.objects.filter(event=OuterRef("pk"), action__in=services.RESULT_ACTIONS)
+        .order_by("-seq")
+        .values("actor_id")[:1]
+    )
     events = (
         events_for_user(request.user)
         .filter(q, state=State.HANDLED)
+        .annotate(submitter=Subquery(submitter))
+        .exclude(submitter=request.user.pk)
         .select_related("category", "grid", "lead_department")
     )
     return render(request, "incidents/verify_list.html", {"events": events.order_by("handled_at")[:200]})
@@ -188,7 +198,7 @@ def available_actions(user, event: Event) -> set[str]:
         actions.add("note")
     if state == State.SUSPENDED and (lead or supervise):
         actions.add("resume")
-    if state == State.HANDLED and verify:
+    if state == State.HANDLED and verify and services.result_submitter_id(event) != user.pk:
         actions.add("verify")
     if state == State.VERIFIED and operate:
         actions.add("close")
@@ -196,7 +206,7 @@ def available_actions(user, event: Event) -> set[str]:
         actions.add("reopen")
     if event.is_open and supervise:
         actions.add("urge")
-        if state in (State.REPORTED, State.DISPATCHED, State.ACCEPTED, State.SUSPENDED):
+        if state in INVALIDATABLE_STATES:
             actions.add("invalidate")
     return actions
 
@@ -239,46 +249,48 @@ def _make_form(name: str, user, event: Event, data=None, files=None):
     return form_class(data, files, prefix=prefix)
 
 
-def _perform(name: str, user, event: Event, data: dict) -> None:
-    pk, v = event.pk, event.version
-    if name in ("dispatch", "redispatch"):
-        if name == "dispatch":
-            services.event_dispatch(
-                actor=user,
-                event_id=pk,
-                department=data["department"],
-                co_departments=data["co_departments"],
-                expected_version=v,
-            )
-        else:
-            services.event_redispatch(
-                actor=user,
-                event_id=pk,
-                department=data["department"],
-                co_departments=data["co_departments"],
-                reason=data["reason"],
-                expected_version=v,
-            )
+def _perform(name: str, user, event: Event, data: dict, v: int) -> None:
+    """Run the one service behind a web action, with the version of the page the user saw."""
+    pk = event.pk
+    if name == "dispatch":
+        services.event_dispatch(
+            actor=user,
+            event_id=pk,
+            department=data["department"],
+            co_departments=data["co_departments"],
+            expected_version=v,
+        )
+    elif name == "redispatch":
+        services.event_redispatch(
+            actor=user,
+            event_id=pk,
+            department=data["department"],
+            co_departments=data["co_departments"],
+            reason=data["reason"],
+            expected_version=v,
+        )
     elif name == "escalate":
         services.event_escalate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     elif name == "propose_invalidation":
-        services.invalidation_request(actor=user, event_id=pk, reason=data["reason"])
+        services.invalidation_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     elif name == "accept":
         services.event_accept(actor=user, event_id=pk, expected_version=v)
     elif name == "return":
         services.event_return(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     elif name == "extension":
-        services.extension_request(actor=user, event_id=pk, hours=data["hours"], reason=data["reason"])
+        services.extension_request(
+            actor=user, event_id=pk, hours=data["hours"], reason=data["reason"], expected_version=v
+        )
     elif name == "suspension":
-        services.suspension_request(actor=user, event_id=pk, reason=data["reason"])
+        services.suspension_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     elif name == "submit":
         services.event_submit_result(
             actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v
         )
     elif name == "note":
-        services.event_add_note(actor=user, event_id=pk, note=data["note"], photos=data["photos"])
+        services.event_add_note(actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v)
     elif name == "resume":
-        services.event_resume(actor=user, event_id=pk)
+        services.event_resume(actor=user, event_id=pk, expected_version=v)
     elif name == "verify":
         services.event_verify(
             actor=user, event_id=pk, passed=data["passed"], note=data["note"], photos=data["photos"], expected_version=v
@@ -288,11 +300,30 @@ def _perform(name: str, user, event: Event, data: dict) -> None:
     elif name == "reopen":
         services.event_reopen(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     elif name == "urge":
-        services.event_urge(actor=user, event_id=pk, note=data["note"])
+        services.event_urge(actor=user, event_id=pk, note=data["note"], expected_version=v)
     elif name == "invalidate":
-        services.event_invalidate(actor=user, event_id=pk, reason=data["reason"])
+        services.event_invalidate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
     else:
         raise Http404
+
+
+def after_action(request: HttpRequest, event: Event, name: str) -> HttpResponse:
+    """Where a successful action lands: the event page, or, when the action took the event out
+    of the user's view (a department returning it), their own queue with what happened."""
+    if events_for_user(request.user).filter(pk=event.pk).exists():
+        messages.success(request, _("Done."))
+        return redirect("event-detail", pk=event.pk)
+    state = Event.objects.values_list("state", flat=True).get(pk=event.pk)
+    messages.success(request, f"{event.code}: {lost_sight_message(name, state)}")
+    return redirect(home_queue(request.user))
+
+
+def home_queue(user) -> str:
+    if departments_granting(user, "view_department_events"):
+        return reverse("inbox")
+    if units_granting(user, "operate_event"):
+        return reverse("console")
+    return reverse("home")
 
 
 def _event_or_404(user, pk: int) -> Event:
@@ -339,6 +370,10 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     event = _event_or_404(request.user, pk)
     if name not in FORMS:
         raise Http404
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect("event-detail", pk=pk)
     form = _make_form(name, request.user, event, request.POST, request.FILES)
     data = {}
     if form is not None:
@@ -346,7 +381,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             return _rerender(request, event, name, form)
         data = form.cleaned_data
     try:
-        _perform(name, request.user, event, data)
+        _perform(name, request.user, event, data, version)
     except InvalidInput as exc:
         if form is None:
             messages.error(request, exc.message)
@@ -360,8 +395,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect("event-detail", pk=pk)
-    messages.success(request, _("Done."))
-    return redirect("event-detail", pk=pk)
+    return after_action(request, event, name)
 
 
 def _rerender(request, event, name, form) -> HttpResponse:
@@ -380,12 +414,17 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         return redirect("event-detail", pk=event.pk)
     if not ApprovalRequest.objects.filter(pk=request_id, event=event).exists():
         raise Http404
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
     try:
         services.request_decide(
             actor=request.user,
             request_id=request_id,
             approve=form.cleaned_data["approve"],
             note=form.cleaned_data["note"],
+            expected_version=version,
         )
     except InvalidInput as exc:
         messages.error(request, exc.message)
@@ -395,6 +434,8 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Decision recorded."))
+        if not events_for_user(request.user).filter(pk=event.pk).exists():
+            return redirect(safe_next(request) or home_queue(request.user))
     return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
 
 

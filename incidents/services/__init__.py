@@ -14,6 +14,7 @@ from .approvals import (
 )
 from .intake import FiledEvent, event_file
 from .lifecycle import (
+    RESULT_ACTIONS,
     event_accept,
     event_add_note,
     event_close,
@@ -26,9 +27,11 @@ from .lifecycle import (
     event_submit_result,
     event_urge,
     event_verify,
+    result_submitter_id,
 )
 
 __all__ = [
+    "RESULT_ACTIONS",
     "FiledEvent",
     "event_accept",
     "event_add_note",
@@ -48,5 +51,6 @@ __all__ = [
     "extension_request",
     "invalidation_request",
     "request_decide",
+    "result_submitter_id",
     "suspension_request",
 ]

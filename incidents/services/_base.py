@@ -21,7 +21,7 @@ from dispatch.outbox import outbox_put
 
 from .. import history
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Attachment, Event, EventRecord, State
+from ..models import REQUEST_STATES, ApprovalRequest, Attachment, Event, EventRecord, RequestStatus, State
 from ..permissions import Acting
 from ..photos import ProcessedPhoto
 from ..selectors import events_for_user
@@ -176,6 +176,9 @@ def commit(
 ) -> EventRecord:
     """Move the event's clocks, append its history record, save it (version + 1, anchored), queue the side effect."""
     at = at or timezone.now()
+    data = dict(data or {})
+    if moot := withdraw_moot(event, acting, at):
+        data["withdrawn_requests"] = sorted({*data.get("withdrawn_requests", []), *moot})
     event.version += 1
     # The clocks first: they fill in facts the anchor binds (the on-time flag, the handling time).
     sla.on_action(event, action, at)
@@ -209,14 +212,23 @@ def photo_data(attachments: Sequence[Attachment]) -> list[dict]:
     return [{"id": a.pk, "sha256": a.sha256, "kind": a.kind} for a in attachments]
 
 
+def withdraw_moot(event: Event, acting: Acting, at) -> list[int]:
+    """Withdraw pending requests that the event's new state makes moot (e.g. an invalidation
+    request on an event whose result was just submitted): approving them later could only fail."""
+    moot = [kind for kind, states in REQUEST_STATES.items() if event.state not in states]
+    if not moot:
+        return []
+    return withdraw_pending(
+        event, acting, at, moot, _("Withdrawn: the event is now %(state)s.") % {"state": State(event.state).label}
+    )
+
+
 def withdraw_pending(event: Event, acting: Acting, at, kinds: Sequence[str], why: str) -> list[int]:
     """Refuse pending requests that no longer make sense (e.g. a returned event's extension request).
 
     Returns their ids for the history record of the change that withdrew them: one record per
     change keeps version == number of records.
     """
-    from ..models import ApprovalRequest, RequestStatus
-
     pending = list(ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING, kind__in=list(kinds)))
     for request in pending:
         request.status = RequestStatus.REFUSED

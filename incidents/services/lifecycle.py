@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, OrgUnit, Tier, User
 
 from ..errors import Conflict, InvalidInput, NotPermitted
-from ..models import OPEN_STATES, WITH_DEPARTMENT, AttachmentKind, Event
+from ..models import OPEN_STATES, WITH_DEPARTMENT, AttachmentKind, Event, EventRecord
 from ..permissions import SYSTEM, Acting, department_grant, require_handler, require_unit
 from ..photos import process_photos
 from ._base import (
@@ -31,6 +31,8 @@ from ._base import (
     written_files,
 )
 
+# The records that put an event into "handled": whoever wrote the latest may not verify it.
+RESULT_ACTIONS = ("submit_result", "self_handle")
 # Requests a department makes about its own work; they lapse when the work leaves it.
 DEPARTMENT_REQUESTS = ("extension", "suspension")
 
@@ -255,6 +257,16 @@ def _user_department_ids(user: User) -> list[int]:
     return list(user.memberships.filter(department__isnull=False).values_list("department_id", flat=True))
 
 
+def result_submitter_id(event: Event) -> int | None:
+    """Who submitted the result now waiting for verification (处置反馈, or fixed on the spot)."""
+    return (
+        EventRecord.objects.filter(event=event, action__in=RESULT_ACTIONS)
+        .order_by("-seq")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
 def event_verify(
     *, actor: User, event_id: int, passed: bool, note: str = "", photos=(), expected_version: int | None = None
 ) -> Event:
@@ -263,6 +275,13 @@ def event_verify(
     processed = process_photos(photos, "photos")
     with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
         acting = require_unit(actor, "verify_event", event.grid, _("verify events"))
+        if actor.pk is not None and result_submitter_id(event) == actor.pk:
+            raise NotPermitted(
+                _(
+                    "You submitted this result yourself; the on-site check is made by someone else "
+                    "(another grid worker of the grid or community, or an operator)."
+                )
+            )
         now = timezone.now()
         if passed:
             from_state = run_transition(event, event.to_verified, _("verify"))
@@ -309,10 +328,10 @@ def event_reopen(*, actor: User, event_id: int, reason: str, expected_version: i
     return event
 
 
-def event_urge(*, actor: User, event_id: int, note: str) -> Event:
+def event_urge(*, actor: User, event_id: int, note: str, expected_version: int | None = None) -> Event:
     """Urge (督办): supervisor pressure on an open event; recorded and notified, no state change."""
     note = require_reason(note, "note")
-    with locked_event(event_id, viewer=actor) as event:
+    with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = require_unit(actor, "supervise_event", event.grid, _("urge events"))
         if event.state not in OPEN_STATES:
             raise Conflict(_("Event %(code)s is no longer open.") % {"code": event.code}, code="invalid_transition")
@@ -321,14 +340,23 @@ def event_urge(*, actor: User, event_id: int, note: str) -> Event:
     return event
 
 
-def event_merge(*, actor: User, event_id: int, into_event_id: int, reason: str = "") -> Event:
-    """Merge (合并) a duplicate into another open event; both keep their histories."""
+def event_merge(
+    *, actor: User, event_id: int, into_event_id: int, reason: str = "", expected_version: int | None = None
+) -> Event:
+    """Merge (合并) a duplicate into another open event; both keep their histories.
+
+    `expected_version` is the duplicate's: the version of the page the operator merged from.
+    """
     reason = optional_text(reason, "reason") or _("Duplicate report")
     if int(event_id) == int(into_event_id):
         raise InvalidInput({"into": _("An event cannot be merged into itself.")})
     # Lock both rows, lower id first, so two opposite merges cannot deadlock.
     first, second = sorted([int(event_id), int(into_event_id)])
-    with locked_event(first, viewer=actor) as a, locked_event(second, viewer=actor) as b:
+    versions = {int(event_id): expected_version, int(into_event_id): None}
+    with (
+        locked_event(first, versions[first], viewer=actor) as a,
+        locked_event(second, versions[second], viewer=actor) as b,
+    ):
         duplicate, target = (a, b) if a.pk == int(event_id) else (b, a)
         acting = _operator(actor, duplicate, _("merge events"))
         if target.state not in OPEN_STATES:
@@ -344,11 +372,11 @@ def event_merge(*, actor: User, event_id: int, into_event_id: int, reason: str =
     return duplicate
 
 
-def event_add_note(*, actor: User, event_id: int, note: str, photos=()) -> Event:
+def event_add_note(*, actor: User, event_id: int, note: str, photos=(), expected_version: int | None = None) -> Event:
     """A note (and photos) from the lead or a co-handling department (协办), no state change."""
     note = require_reason(note, "note")
     processed = process_photos(photos, "photos")
-    with written_files() as written, locked_event(event_id, viewer=actor) as event:
+    with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
         acting = department_grant(actor, "handle_event", event.lead_department)
         if acting is None:
             for dept in event.co_departments.all():
@@ -378,4 +406,5 @@ __all__ = [
     "event_submit_result",
     "event_urge",
     "event_verify",
+    "result_submitter_id",
 ]

@@ -248,3 +248,45 @@ def test_history_names_another_event_only_to_those_who_may_see_it():
     from incidents.history import verify_event_chain
 
     assert verify_event_chain(target.pk) is None and verify_event_chain(duplicate.pk) is None
+
+
+# --- #13 item 1: an operation that takes the event out of the caller's view still answers its outcome
+
+
+def test_a_department_that_returns_an_event_gets_200_with_the_outcome():
+    from tests.factories import dispatched_event
+
+    event = dispatched_event()
+    client = api("hd_nanhu_huanwei")
+    response = client.post(
+        f"/api/v1/events/{event.code}/return", {"reason": "不是环卫的事"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body == {
+        "code": event.code,
+        "state": State.REPORTED,
+        "version": event.version + 1,
+        "visible": False,
+        "message": "Returned; waiting for the operations centre to dispatch it again.",
+    }
+    # The caller really cannot see it any more; a retry is a 404, not a second return.
+    assert client.get(f"/api/v1/events/{event.code}").status_code == 404
+    assert Event.objects.get(pk=event.pk).records.filter(action="return").count() == 1
+
+
+def test_an_operation_that_keeps_the_event_in_view_answers_the_event():
+    event = file_event()
+    response = api("op_nanhu").post(
+        f"/api/v1/events/{event.code}/escalate", {"reason": "街道处置不了", "expected_version": 1}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["code"] == event.code and "visible" not in response.json()
+    assert "title" in response.json()
+
+
+def test_the_schema_describes_both_outcomes():
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    result = schema["components"]["schemas"]["OperationResult"]
+    refs = {item["$ref"].rsplit("/", 1)[-1] for item in result["oneOf"]}
+    assert refs == {"Event", "LostSightOutcome"}

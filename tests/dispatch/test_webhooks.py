@@ -281,3 +281,28 @@ def test_a_signature_is_bound_to_its_url_and_used_once(client, endpoint):
     )
     assert replay.status_code == 401
     assert Event.objects.get(pk=b.pk).state == State.DISPATCHED
+
+
+def test_a_department_system_asks_for_a_suspension_before_the_deadline(client, endpoint):
+    """#13 item 6: the docs said department systems may; now the signed API lets them."""
+    from incidents.models import ApprovalRequest
+
+    event = file_event(category="E0101")
+    url = f"/api/v1/department-system/events/{event.code}"
+    assert _signed(client, f"{url}/accept", {}).status_code == 200
+    response = _signed(client, f"{url}/suspension", {"reason": "雨季无法施工", "until": "2027-03-31"})
+    assert response.status_code == 201, response.content
+    request = ApprovalRequest.objects.get(event=event, kind="suspension")
+    assert request.requested_by is None and request.requested_by_department.code == "990102001-huanwei"
+    assert request.data == {"until": "2027-03-31"}
+    again = _signed(client, f"{url}/suspension", {"reason": "再来一次"})
+    assert again.status_code == 409 and again.json()["code"] == "request_pending"
+
+
+def test_a_department_system_cannot_suspend_an_event_it_does_not_lead(client, endpoint):
+    other = file_event(category="E0101")
+    services.event_redispatch(
+        actor=user("op_nanhu"), event_id=other.pk, department=dept("990102001-chengguan"), reason="城管的事"
+    )
+    response = _signed(client, f"/api/v1/department-system/events/{other.code}/suspension", {"reason": "x"})
+    assert response.status_code == 404

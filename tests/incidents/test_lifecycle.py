@@ -2,13 +2,16 @@
 
 import pytest
 
+from accounts.models import OrgUnit
 from dispatch.models import Notification, OutboxMessage
 from dispatch.outbox import deliver_pending
 from incidents import services
 from incidents.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import ApprovalRequest, Event, RequestStatus, State
+from incidents.views import available_actions
 from tests.factories import (
+    GRID,
     accepted_event,
     closed_event,
     dept,
@@ -20,6 +23,14 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def verify_queue_ids(username: str) -> set[int]:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user(username))
+    return {e.pk for e in client.get("/verify/").context["events"]}
 
 
 def actions(event: Event) -> list[str]:
@@ -247,8 +258,32 @@ def test_verification_only_in_ones_own_grids():
 
 def test_failed_verification_of_a_self_handled_event_needs_dispatch():
     event = file_event(fixed_on_spot=True, result_note="已清理", photos=[png()])
-    event = services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=False, note="没清干净")
+    event = services.event_verify(actor=user("gw_nanhu1_01"), event_id=event.pk, passed=False, note="没清干净")
     assert event.state == State.REPORTED
+
+
+def test_nobody_verifies_their_own_result():
+    """#13 item 7: the grid worker who fixed it on the spot may not also pass the check."""
+    event = file_event(fixed_on_spot=True, result_note="已清理", photos=[png()])
+    with pytest.raises(NotPermitted, match="submitted this result yourself"):
+        services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=True)
+    unchanged(event)
+    assert "verify" not in available_actions(user("gw_nanhu1"), Event.objects.get(pk=event.pk))
+    assert event.pk not in verify_queue_ids("gw_nanhu1")
+    # Another grid worker of the grid, or an operator, may.
+    assert event.pk in verify_queue_ids("gw_nanhu1_01")
+    assert services.event_verify(actor=user("op_nanhu"), event_id=event.pk, passed=True).state == State.VERIFIED
+
+
+def test_a_handler_who_is_also_a_grid_worker_does_not_verify_their_own_result():
+    event = accepted_event()
+    from accounts.services import membership_grant
+
+    membership_grant(user=user("hd_nanhu_huanwei"), role="grid_worker", org_unit=OrgUnit.objects.get(code=GRID))
+    services.event_submit_result(actor=user("hd_nanhu_huanwei"), event_id=event.pk, note="已清理", photos=[png()])
+    with pytest.raises(NotPermitted):
+        services.event_verify(actor=user("hd_nanhu_huanwei"), event_id=event.pk, passed=True)
+    assert services.event_verify(actor=user("gw_nanhu1"), event_id=event.pk, passed=True).state == State.VERIFIED
 
 
 def test_closing_needs_verification_first():
@@ -406,3 +441,71 @@ def test_a_stale_version_is_a_conflict():
     )
     with pytest.raises(Conflict, match="Someone else changed"):
         services.event_escalate(actor=user("op_nanhu"), event_id=event.pk, reason="x", expected_version=event.version)
+
+
+# --- #13 item 5: a change withdraws the pending requests it makes moot
+
+
+def test_submitting_the_result_withdraws_a_pending_invalidation_request():
+    event = accepted_event()
+    request = services.invalidation_request(actor=user("op_nanhu"), event_id=event.pk, reason="疑似重复")
+    services.event_submit_result(actor=user("hd_nanhu_huanwei"), event_id=event.pk, note="已清理", photos=[png()])
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REFUSED and request.decision_note
+    record = Event.objects.get(pk=event.pk).records.get(action="submit_result")
+    assert record.data["withdrawn_requests"] == [request.pk]
+    assert not ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING).exists()
+    with pytest.raises(Conflict, match="already decided"):
+        services.request_decide(actor=user("sup_nanhu"), request_id=request.pk, approve=True)
+    assert verify_event_chain(event.pk) is None
+
+
+def test_merging_withdraws_every_request_of_the_duplicate():
+    duplicate, target = file_event(), file_event(title="同一处")
+    request = services.invalidation_request(actor=user("op_nanhu"), event_id=duplicate.pk, reason="x")
+    services.event_merge(actor=user("op_nanhu"), event_id=duplicate.pk, into_event_id=target.pk)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REFUSED
+    assert Event.objects.get(pk=duplicate.pk).records.get(action="merge").data["withdrawn_requests"] == [request.pk]
+    assert not ApprovalRequest.objects.filter(status=RequestStatus.PENDING, event__in=[duplicate, target]).exists()
+
+
+def test_a_request_that_still_applies_stays_pending():
+    event = dispatched_event()
+    request = services.invalidation_request(actor=user("op_nanhu"), event_id=event.pk, reason="x")
+    services.event_accept(actor=user("hd_nanhu_huanwei"), event_id=event.pk)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.PENDING
+    assert "withdrawn_requests" not in Event.objects.get(pk=event.pk).records.get(action="accept").data
+
+
+# --- #13 item 2: every service takes the version the user saw
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda e, v: services.event_urge(actor=user("sup_nanhu"), event_id=e.pk, note="快", expected_version=v),
+        lambda e, v: services.event_add_note(
+            actor=user("hd_nanhu_huanwei"), event_id=e.pk, note="x", expected_version=v
+        ),
+        lambda e, v: services.extension_request(
+            actor=user("hd_nanhu_huanwei"), event_id=e.pk, hours=2, reason="x", expected_version=v
+        ),
+        lambda e, v: services.suspension_request(
+            actor=user("hd_nanhu_huanwei"), event_id=e.pk, reason="x", expected_version=v
+        ),
+        lambda e, v: services.invalidation_request(
+            actor=user("op_nanhu"), event_id=e.pk, reason="x", expected_version=v
+        ),
+        lambda e, v: services.event_invalidate(actor=user("sup_nanhu"), event_id=e.pk, reason="x", expected_version=v),
+    ],
+    ids=["urge", "note", "extension", "suspension", "invalidation-request", "invalidate"],
+)
+def test_a_stale_version_is_a_conflict_for_every_operation(operation):
+    event = accepted_event()
+    with pytest.raises(Conflict, match="while you were working"):
+        operation(event, event.version - 1)
+    unchanged(event)
+    operation(event, event.version)
+    assert Event.objects.get(pk=event.pk).version > event.version
