@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Tiers, departments and people")
 
     def ready(self) -> None:
-        from . import grid_index  # noqa: F401 - connects the signal that rebuilds the grid index
+        from accounts import grid_index  # noqa: F401 - connects the signal that rebuilds the grid index

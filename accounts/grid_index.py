@@ -2,7 +2,7 @@
 
 An STRtree over the grids' prepared polygons answers "which grid holds this
 point" by checking only the few grids whose bounding boxes contain it. The
-index lives in each process (citygov.process_cache) and is rebuilt when any
+index lives in each process (core.process_cache) and is rebuilt when any
 grid is saved or deleted.
 """
 
@@ -16,9 +16,8 @@ from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
 
-from citygov.process_cache import ProcessCache
-
-from .models import OrgUnit, Tier
+from accounts.models import OrgUnit, Tier
+from core.process_cache import ProcessCache
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .geometry import validate_polygon
+from accounts.geometry import validate_polygon
 
 
 class Tier(models.IntegerChoices):

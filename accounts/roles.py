@@ -7,7 +7,7 @@ covers its whole subtree (see accounts.selectors).
 
 from __future__ import annotations
 
-from .models import Role
+from accounts.models import Role
 
 UNIT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.GRID_WORKER: ("report_event", "verify_event", "view_events"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.functional import LazyObject, empty
 
-from .models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
+from accounts.models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
 
 
 def _memo_owner(user):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .models import Department, Membership, OrgUnit, Role, User
-from .roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
+from accounts.models import Department, Membership, OrgUnit, Role, User
+from accounts.roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
 
 
 def _permissions_for(membership: Membership) -> tuple[str, ...]:
@@ -26,7 +26,7 @@ def sync_user_permissions(user: User) -> None:
         else:
             wanted_units.setdefault(membership.org_unit_id, set()).update(perms)
 
-    from .models import DepartmentUserObjectPermission, OrgUnitUserObjectPermission
+    from accounts.models import DepartmentUserObjectPermission, OrgUnitUserObjectPermission
 
     for model, wanted, target in (
         (OrgUnitUserObjectPermission, wanted_units, OrgUnit),
@@ -46,7 +46,7 @@ def sync_user_permissions(user: User) -> None:
                 assign_perm(codename, user, obj)
             for codename in have - want:
                 remove_perm(codename, user, obj)
-    from .selectors import forget_grants
+    from accounts.selectors import forget_grants
 
     forget_grants(user)
 

@@ -73,9 +73,9 @@ def bench_size(size: int, due: int, repeat: int) -> dict:
     from accounts.models import OrgUnit, User
     from dispatch.models import SlaClock
     from dispatch.reports import sla_report
-    from dispatch.sweep import sweep
     from incidents.generator import generate
     from incidents.models import Event
+    from operations.sweep import sweep
 
     results = {}
     if size:

@@ -1,10 +1,10 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from dispatch import department_api as dept
-from dispatch.api import RoutingSimulationView, SlaReportView
-from incidents import api as events
-from incidents.attachments import EventPhotoView
+from interfaces.api import department as dept
+from interfaces.api import events
+from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
+from interfaces.attachments import EventPhotoView
 
 app_name = "api"
 

@@ -2,13 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts.views import home
-from dispatch import report_views
-from dispatch import views as dispatch_views
-from incidents import attachments as event_photos
-from incidents import views as event_views
-
-from .health import healthz
+from interfaces import attachments as event_photos
+from interfaces.health import healthz
+from interfaces.web import events as event_views
+from interfaces.web import queues as dispatch_views
+from interfaces.web import reports as report_views
+from interfaces.web.home import home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -38,11 +37,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("citygov.api_urls")),
-    path("open311/v2/", include("incidents.open311_urls")),
+    path("open311/v2/", include("interfaces.open311.urls")),
 ]
 
 # No route serves MEDIA_ROOT, in development or production: photos go through event-photo,
-# which checks that the viewer may see the event (incidents.attachments).
+# which checks that the viewer may see the event (interfaces.attachments).
 
 # An outage raised outside a view (a middleware saving the session) is a 503, not a 500.
-handler500 = "citygov.outage.server_error"
+handler500 = "interfaces.outage.server_error"

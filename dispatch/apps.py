@@ -7,7 +7,7 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch, routing and time limits")
 
     def ready(self) -> None:
-        from . import calendar, notifications, webhooks  # noqa: F401 - register the outbox handlers
+        from dispatch import calendar
 
         calendar._connect()
         self._forget_cached_reference_data_on_change()
@@ -17,11 +17,10 @@ class DispatchConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from accounts.models import Department, OrgUnit
+        from dispatch.models import RoutingRule, SlaPolicy
+        from dispatch.routing import forget_cached_rules
+        from dispatch.sla import forget_cached_policies
         from incidents.models import Category
-
-        from .models import RoutingRule, SlaPolicy
-        from .routing import forget_cached_rules
-        from .sla import forget_cached_policies
 
         for model in (RoutingRule, Department, Category, OrgUnit):
             post_save.connect(forget_cached_rules, sender=model, dispatch_uid=f"routing-cache-{model.__name__}-save")

@@ -30,7 +30,7 @@ import chinese_calendar
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
-from citygov.process_cache import ProcessCache
+from core.process_cache import ProcessCache
 
 DEFAULT_PERIODS = [(time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))]
 
@@ -169,7 +169,7 @@ class _Calendars:
 
 
 def _build() -> _Calendars:
-    from .models import BusinessCalendar
+    from dispatch.models import BusinessCalendar
 
     by_unit: dict[str, Calendar] = {}
     default = BUILT_IN
@@ -207,8 +207,7 @@ def invalidate() -> None:
 
 def _connect() -> None:
     from accounts.models import OrgUnit
-
-    from .models import BusinessCalendar, CalendarDay, WorkingPeriod
+    from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
 
     # Calendars are looked up by their unit's code, which a unit's save may change.
     for model in (BusinessCalendar, CalendarDay, WorkingPeriod, OrgUnit):

@@ -13,7 +13,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from .calendar import all_calendars
+from dispatch.calendar import all_calendars
 
 WARN_FROM = (10, 1)  # month, day: from then on next year's holidays are needed
 
@@ -45,7 +45,7 @@ def calendar_gaps(today: date | None = None) -> list[CalendarGap]:
 
 def unknown_running_deadlines() -> int:
     """Running clocks whose deadline was computed over days their calendar does not know (partial index)."""
-    from .models import SlaClock
+    from dispatch.models import SlaClock
 
     return SlaClock.objects.filter(calendar_unknown=True, stopped_at__isnull=True).count()
 

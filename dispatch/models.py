@@ -181,7 +181,7 @@ class RoutingRule(models.Model):
         return f"[{self.priority}] {self.name}"
 
     def clean(self) -> None:
-        from .routing import validate_rule
+        from dispatch.routing import validate_rule
 
         validate_rule(self)
 
@@ -338,7 +338,7 @@ class WorkingPeriod(models.Model):
             return
         if getattr(self, "_siblings_checked", False):
             return
-        from .calendar import overlap_message
+        from dispatch.calendar import overlap_message
 
         clash = (
             WorkingPeriod.objects.filter(

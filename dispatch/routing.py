@@ -14,11 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, OrgUnit, Tier
-from citygov.process_cache import ProcessCache
+from core.process_cache import ProcessCache
+from dispatch.models import DayType, RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
+from dispatch.workcalendar import is_working_day
 from incidents.models import Category, Event, Source, Urgency
-
-from .models import DayType, RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
-from .workcalendar import is_working_day
 
 
 @dataclass
@@ -238,7 +237,7 @@ def route_new_event(event: Event) -> Decision:
     operator; no match → it waits for the operators that own it.
     """
     from incidents.permissions import SYSTEM
-    from incidents.services import event_dispatch
+    from operations.services import event_dispatch
 
     decision = decide(situation_of(event))
     if decision.winner is None:

@@ -1,7 +1,7 @@
 """The SLA engine: clocks per event and step, pauses, extensions, traffic lights.
 
 The lifecycle services call `on_action()` inside their transaction after
-every change; the sweep (dispatch.sweep) fires thresholds. All arithmetic
+every change; the sweep (operations.sweep) fires thresholds. All arithmetic
 goes through dispatch.worktime.
 """
 
@@ -14,12 +14,11 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citygov.process_cache import ProcessCache
-from incidents.errors import Conflict
-
-from .calendar import calendar_for
-from .models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
-from .worktime import add_minutes, minutes_between, unknown_day_between
+from core.errors import Conflict
+from core.process_cache import ProcessCache
+from dispatch.calendar import calendar_for
+from dispatch.models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
+from dispatch.worktime import add_minutes, minutes_between, unknown_day_between
 
 logger = logging.getLogger(__name__)
 

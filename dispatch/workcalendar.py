@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .calendar import calendar_for
+from dispatch.calendar import calendar_for
 
 
 def is_working_day(day: date, org_unit=None) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 
-from .models import OPEN_STATES, Category, Event
+from incidents.models import OPEN_STATES, Category, Event
 
 EARTH_RADIUS_M = 6_371_000
 

@@ -15,9 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Department, OrgUnit, Tier
-
-from .history import GENESIS, compute_anchor, compute_hash
-from .models import Category
+from incidents.history import GENESIS, compute_anchor, compute_hash
+from incidents.models import Category
 
 # Major class → department type that usually handles it.
 TYPE_FOR_CLASS = {

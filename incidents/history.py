@@ -34,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
-from .models import Event, EventRecord
+from incidents.models import Event, EventRecord
 
 GENESIS = "0" * 64
 

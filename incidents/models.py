@@ -109,7 +109,7 @@ class Event(ConcurrentTransitionMixin, models.Model):
     """A problem in the street, from report to closure.
 
     `state` is protected: only the transition methods below change it, and
-    only the service functions in incidents.services call those.
+    only the service functions in operations.services call those.
     """
 
     code = models.CharField(_("code"), max_length=32, unique=True, null=True, editable=False)

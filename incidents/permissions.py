@@ -21,8 +21,7 @@ from accounts.models import (
     User,
 )
 from accounts.roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
-
-from .errors import NotPermitted
+from core.errors import NotPermitted
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 # Pillow format name → (content type, extension). Only formats phones and cameras produce.
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}

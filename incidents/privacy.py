@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-
-from .errors import NotPermitted
-from .models import ContactReveal, Event
-from .permissions import unit_grant
-from .selectors import event_for_user
+from core.errors import NotPermitted
+from incidents.models import ContactReveal, Event
+from incidents.permissions import unit_grant
+from incidents.selectors import event_for_user
 
 
 def mask_phone(phone: str) -> str:

@@ -14,9 +14,8 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import departments_granting, jurisdiction_q
-
-from .errors import NotFound
-from .models import Attachment, Event, EventRecord
+from core.errors import NotFound
+from incidents.models import Attachment, Event, EventRecord
 
 
 def event_scope_q(user: User) -> Q:
@@ -120,7 +119,7 @@ def attachment_for_user(
 
 def public_events() -> QuerySet[Event]:
     """What anonymous Open311 readers get: the requests filed through Open311 (the public's own
-    reports), shown only through the public fields of incidents.open311 (no reporter, no contact,
+    reports), shown only through the public fields of interfaces.open311.views (no reporter, no contact,
     no internal reasons). Events filed by staff, sensors or the hotline stay internal."""
     return (
         Event.objects.filter(source="open311").select_related("category", "lead_department").exclude(code__isnull=True)

@@ -84,7 +84,7 @@ def english_messages():
 @pytest.fixture(autouse=True)
 def fresh_process_caches():
     """Per-process copies of rules, grids and calendars start empty: each test rolls its rows back."""
-    from citygov.process_cache import clear_all_local
+    from core.process_cache import clear_all_local
 
     clear_all_local()
     yield

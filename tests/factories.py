@@ -9,8 +9,8 @@ from PIL import Image
 from shapely.geometry import shape
 
 from accounts.models import Department, OrgUnit, User
-from incidents import services
 from incidents.models import Event
+from operations import services
 
 GRID = "99010200100101"  # 南湖一村社区第1网格, 南湖街道, 江南区
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, broker_from_env, database_from_env, env_bool, env_float, env_int, env_list, env_str
+from citygov.settings.env import (
+    BASE_DIR,
+    VAR_DIR,
+    broker_from_env,
+    database_from_env,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
@@ -28,11 +38,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
-    "citygov",
     "axes",
+    # The floors, bottom up (docs/ARCHITECTURE.md); `core` and the project package are no apps.
     "accounts",
     "incidents",
     "dispatch",
+    "operations",
+    "interfaces",
     "fixtures",
 ]
 
@@ -40,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view failing because the database, broker or cache is down answers 503 + Retry-After.
-    "citygov.outage.OutageMiddleware",
+    "interfaces.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "citygov.context_processors.navigation",
+                "interfaces.web.context_processors.navigation",
             ],
         },
     },
@@ -115,7 +127,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
-# Photos are never served from MEDIA_URL: incidents.attachments checks that the viewer may see
+# Photos are never served from MEDIA_URL: interfaces.attachments checks that the viewer may see
 # the event first. Behind nginx, set a prefix mapped to MEDIA_ROOT by an `internal` location
 # (location /protected-media/ { internal; alias /var/lib/citygov/media/; }) and the view hands
 # the bytes over with X-Accel-Redirect; empty, the view streams the file itself.
@@ -134,7 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "citygov.api.exception_handler",
+    "EXCEPTION_HANDLER": "interfaces.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     # Swagger UI and ReDoc served from our own static files: no CDN.
@@ -145,7 +157,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UrgencyEnum": "incidents.models.Urgency.choices",
         "SourceEnum": "incidents.models.Source.choices",
-        "IntakeSourceEnum": "incidents.api.INTAKE_SOURCES",
+        "IntakeSourceEnum": "interfaces.api.events.INTAKE_SOURCES",
         "StateEnum": "incidents.models.State.choices",
     },
     "TITLE": "citygov API",

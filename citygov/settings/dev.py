@@ -4,8 +4,8 @@ Nothing here is safe for production; citygov.settings.prod refuses to start
 without a real SECRET_KEY.
 """
 
-from .base import *  # noqa: F403
-from .env import env_bool, env_str
+from citygov.settings.base import *  # noqa: F403
+from citygov.settings.env import env_bool, env_str
 
 DEBUG = env_bool("DEBUG", True)
 # A development-only key, never used by the production settings.

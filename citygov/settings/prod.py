@@ -2,9 +2,9 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SECRET_KEY
-from .env import env_bool, env_int, env_list
+from citygov.settings.base import *  # noqa: F403
+from citygov.settings.base import MIDDLEWARE, SECRET_KEY
+from citygov.settings.env import env_bool, env_int, env_list
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
@@ -47,4 +47,4 @@ CSP_HEADER = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-MIDDLEWARE = [*MIDDLEWARE, "citygov.middleware.ContentSecurityPolicyMiddleware"]
+MIDDLEWARE = [*MIDDLEWARE, "interfaces.middleware.ContentSecurityPolicyMiddleware"]

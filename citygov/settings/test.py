@@ -2,8 +2,8 @@
 
 import tempfile
 
-from .dev import *  # noqa: F403
-from .env import VAR_DIR, broker_from_env, env_str
+from citygov.settings.dev import *  # noqa: F403
+from citygov.settings.env import VAR_DIR, broker_from_env, env_str
 
 # Hashing cost is not what the tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from citygov.migration_operations import AddIndexConcurrently
+from core.migration_operations import AddIndexConcurrently
 
 
 class Migration(migrations.Migration):

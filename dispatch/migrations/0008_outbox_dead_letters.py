@@ -3,7 +3,7 @@
 from django.db import migrations, models
 from django.db.models import F
 
-from citygov.migration_operations import AddIndexConcurrently
+from core.migration_operations import AddIndexConcurrently
 
 # What the release before this one did after its eighth failure: marked the message processed.
 OLD_MAX_ATTEMPTS = 8

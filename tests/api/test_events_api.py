@@ -135,7 +135,7 @@ def test_idempotency_key_replays_and_refuses_a_different_body():
 
 
 def test_a_duplicate_still_in_flight_gets_409():
-    from citygov.models import IdempotencyKey
+    from interfaces.models import IdempotencyKey
 
     client = api("gw_nanhu1")
     lat, lon = point_in()
@@ -160,8 +160,8 @@ def test_a_crash_before_the_response_is_stored_keeps_neither_the_event_nor_the_k
     from django.conf import settings
     from django.db import OperationalError
 
-    from citygov import idempotency
-    from citygov.models import IdempotencyKey
+    from interfaces import idempotency
+    from interfaces.models import IdempotencyKey
 
     lat, lon = point_in()
     body = {"title": "崩溃重试", "category": "E0101", "latitude": lat, "longitude": lon, "photos": [photo()]}
@@ -217,7 +217,7 @@ def test_schema_and_docs_are_served_without_cdn(client):
 
 def _merged_pair():
     """A: dispatched to 南湖 城管 in grid 01. B: filed in the next grid (02), merged into A."""
-    from incidents import services
+    from operations import services
     from tests.factories import dept
 
     target = file_event(grid="99010200100101", title="垃圾堆放")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import OrgUnit
 from dispatch.models import RoutingRule
 from incidents.models import Event, Open311Key
-from incidents.services.keys import issue_open311_key
+from operations.services.keys import issue_open311_key
 from tests.factories import file_event, point_in
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def _body(key):
 
 
 def test_request_updates_follow_progress(client, key):
-    from incidents import services
+    from operations import services
     from tests.factories import dept, user
 
     code = post(client, key).json()[0]["service_request_id"]
@@ -189,7 +189,7 @@ def test_an_address_naming_a_grid_is_placed_in_it(client, key):
 
 def test_public_updates_and_notes_never_show_internal_reasons(client, key):
     """servicerequestupdates and status_notes carry the result, the closing note or a fixed note per state."""
-    from incidents import services
+    from operations import services
     from tests.factories import dept, png, user
 
     code = post(client, key).json()[0]["service_request_id"]

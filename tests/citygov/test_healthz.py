@@ -2,7 +2,7 @@ import pytest
 from celery import Celery
 from django.db import connections
 
-from citygov import health
+from interfaces import health
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import OrgUnit
-from citygov import idempotency
 from citygov.celery import app
-from citygov.models import IdempotencyKey
 from dispatch.models import RoutingRule
-from incidents import services
 from incidents.models import Event, Open311Key
-from incidents.services.keys import issue_open311_key
+from interfaces import idempotency
+from interfaces.models import IdempotencyKey
+from operations import services
+from operations.services.keys import issue_open311_key
 from tests.factories import file_event, point_in, user
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from citygov import outage
 from dispatch.models import DepartmentEndpoint, RoutingRule
-from dispatch.webhooks import sign_request
-from incidents import views as event_views
+from interfaces import outage
+from interfaces.web import events as event_views
+from operations.webhooks import sign_request
 from tests.factories import dept, file_event, point_in, user
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +79,8 @@ def test_api_post_with_idempotency_key_while_the_database_is_down_is_503_json(da
 
 
 def test_an_api_operation_losing_the_connection_midway_is_503_and_stores_no_key(monkeypatch):
-    from citygov.models import IdempotencyKey
-    from incidents import api as events_api
+    from interfaces.api import events as events_api
+    from interfaces.models import IdempotencyKey
 
     event = file_event()
     client = token_client("op_nanhu")
@@ -114,7 +114,7 @@ def test_department_system_while_the_database_is_down_is_503_json(client, databa
 
 
 def test_a_bug_in_the_api_is_still_a_500(monkeypatch):
-    from incidents import api as events_api
+    from interfaces.api import events as events_api
 
     event = file_event()
     client = token_client("op_nanhu")

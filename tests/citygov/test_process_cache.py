@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from citygov.process_cache import ProcessCache
+from core.process_cache import ProcessCache
 
 pytestmark = pytest.mark.django_db  # invalidate() also bumps again on commit
 
@@ -46,12 +46,12 @@ def test_invalidate_drops_the_local_copy_at_once():
 
 def test_with_the_shared_cache_unreachable_the_copy_is_kept_until_it_is_too_old():
     copy, builds = counting_cache("t-down", max_age=60)
-    with mock.patch("citygov.process_cache.time.monotonic", return_value=1000.0):
+    with mock.patch("core.process_cache.time.monotonic", return_value=1000.0):
         copy.get()
     with mock.patch.object(cache, "get", return_value=None):  # django-redis answers None when down
-        with mock.patch("citygov.process_cache.time.monotonic", return_value=1030.0):
+        with mock.patch("core.process_cache.time.monotonic", return_value=1030.0):
             assert copy.get() == 1  # kept: Redis cannot say whether it changed
-        with mock.patch("citygov.process_cache.time.monotonic", return_value=1061.0):
+        with mock.patch("core.process_cache.time.monotonic", return_value=1061.0):
             assert copy.get() == 2  # too old to trust
     assert builds == [1, 2]
 
@@ -69,13 +69,13 @@ def test_a_missing_counter_after_a_redis_restart_counts_as_a_change():
 def test_the_shared_counter_is_read_at_most_once_per_interval(settings):
     settings.PROCESS_CACHE_CHECK_SECONDS = 60
     copy, builds = counting_cache("t-interval")
-    with mock.patch("citygov.process_cache.time.monotonic", return_value=5000.0):
+    with mock.patch("core.process_cache.time.monotonic", return_value=5000.0):
         copy.get()
         with mock.patch.object(cache, "get", wraps=cache.get) as reads:
             cache.set(copy.key, 99)  # another process bumped
             assert copy.get() == 1  # not read again yet
             assert reads.call_count == 0
-    with mock.patch("citygov.process_cache.time.monotonic", return_value=5061.0):
+    with mock.patch("core.process_cache.time.monotonic", return_value=5061.0):
         assert copy.get() == 2
     assert builds == [1, 2]
 

@@ -8,9 +8,9 @@ from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
-from dispatch import outbox
 from dispatch.models import OutboxMessage
-from dispatch.outbox import MAX_ATTEMPTS, deliver_pending, outbox_put
+from operations import outbox
+from operations.outbox import MAX_ATTEMPTS, deliver_pending, outbox_put
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from accounts.models import Department, Role, User
 from accounts.services import membership_grant
 from dispatch.models import RoutingRule
 from dispatch.reports import sla_report
-from dispatch.sweep import sweep
-from incidents import services as s
 from incidents.models import OrgUnit
+from operations import services as s
+from operations.sweep import sweep
 from tests.factories import dept, file_event, png, user
 
 pytestmark = pytest.mark.django_db

@@ -8,13 +8,13 @@ import pytest
 from django.core.management import call_command
 from freezegun import freeze_time
 
+from core.errors import Conflict
 from dispatch.models import Light, Notification, RoutingRule, SlaClock, SlaPolicy
-from dispatch.outbox import deliver_pending
 from dispatch.sla import apply_extension
-from dispatch.sweep import sweep
-from incidents import services
-from incidents.errors import Conflict
 from incidents.models import Event
+from operations import services
+from operations.outbox import deliver_pending
+from operations.sweep import sweep
 from tests.factories import dept, file_event, png, user
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
-from dispatch import sweep as sweep_module
 from dispatch.models import RoutingRule, SlaClock
-from dispatch.sweep import sweep
 from incidents.models import Event
+from operations import sweep as sweep_module
+from operations.sweep import sweep
 from tests.factories import file_event
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import OrgUnit
 from dispatch.models import SlaClock
-from dispatch.sweep import sweep
 from incidents.models import Category, Event
+from operations.sweep import sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from dispatch.models import DeliveryStatus, DepartmentEndpoint, WebhookDelivery
-from dispatch.outbox import deliver_pending
-from dispatch.webhooks import deliver_due, sign, sign_request, signature_valid
-from incidents import services
 from incidents.models import Event, State
+from operations import services
+from operations.outbox import deliver_pending
+from operations.webhooks import deliver_due, sign, sign_request, signature_valid
 from tests.factories import dept, file_event, user
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from celery import Celery
 from rest_framework.test import APIClient
 
 from dispatch.models import DepartmentEndpoint, OutboxMessage
-from dispatch.tasks import deliver_outbox
-from dispatch.webhooks import sign_request
 from incidents.models import Event, State
+from operations.tasks import deliver_outbox
+from operations.webhooks import sign_request
 from tests.factories import dept, file_event, point_in, user
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"

@@ -10,12 +10,12 @@ from django.db import connection, connections
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
-from dispatch import notifications
 from dispatch.models import Notification, OutboxMessage, RoutingRule
-from dispatch.outbox import deliver_pending
-from dispatch.sweep import sweep
-from dispatch.tasks import deliver_outbox
 from incidents.models import Event
+from operations import notifications
+from operations.outbox import deliver_pending
+from operations.sweep import sweep
+from operations.tasks import deliver_outbox
 from tests.factories import accepted_event, file_event, point_in, user
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -54,7 +54,7 @@ def test_intake_succeeds_while_the_broker_is_down_and_effects_follow_later(
 def test_a_handler_dying_mid_task_leaves_nothing_half_done_and_the_retry_delivers_once(monkeypatch):
     RoutingRule.objects.update(is_active=False)
     event = accepted_event()
-    from incidents import services
+    from operations import services
 
     services.event_urge(actor=user("sup_nanhu"), event_id=event.pk, note="快")
     real_create = Notification.objects.create

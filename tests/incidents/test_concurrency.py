@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from incidents import services
-from incidents.errors import Conflict
+from core.errors import Conflict
 from incidents.models import Event, EventRecord
+from operations import services
 from tests.factories import dept, file_event, user
 
 

@@ -3,9 +3,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from dispatch.models import SlaClock
-from dispatch.sweep import sweep
 from incidents.generator import generate
 from incidents.models import Event, EventRecord
+from operations.sweep import sweep
 
 pytestmark = [
     pytest.mark.django_db,

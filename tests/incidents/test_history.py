@@ -170,8 +170,8 @@ def test_an_anchor_forged_without_the_key_is_refused():
 def test_every_step_of_a_lifecycle_keeps_the_anchor_right():
     """Filing, the services, the merge's absorb record and the sweep all leave verifiable events."""
     from dispatch.models import SlaClock
-    from dispatch.sweep import sweep
-    from incidents import services
+    from operations import services
+    from operations.sweep import sweep
     from tests.factories import user
 
     with freeze_time("2026-11-25 02:00:00"):

@@ -10,10 +10,10 @@ from django.utils import timezone
 from freezegun import freeze_time
 from PIL import Image
 
-from incidents import services
-from incidents.errors import InvalidInput, NotPermitted
+from core.errors import InvalidInput, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import Attachment, Event, Source, State, Urgency
+from operations import services
 from tests.factories import GRID, file_event, jpeg, png, point_in, user
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_a_failure_after_photos_were_written_leaves_no_file(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("incidents.services.intake.record", explode)
+    monkeypatch.setattr("operations.services.intake.record", explode)
     with pytest.raises(RuntimeError):
         file_event(photos=[png()])
     assert media_files() == files

@@ -3,13 +3,13 @@
 import pytest
 
 from accounts.models import OrgUnit
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from dispatch.models import Notification, OutboxMessage
-from dispatch.outbox import deliver_pending
-from incidents import services
-from incidents.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import ApprovalRequest, Event, RequestStatus, State
-from incidents.views import available_actions
+from interfaces.web.events import available_actions
+from operations import services
+from operations.outbox import deliver_pending
 from tests.factories import (
     GRID,
     accepted_event,

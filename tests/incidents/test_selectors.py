@@ -1,8 +1,8 @@
 import pytest
 
-from incidents import services
-from incidents.errors import NotFound
+from core.errors import NotFound
 from incidents.selectors import event_for_user, events_for_user
+from operations import services
 from tests.factories import dept, file_event, user
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from incidents import services
-from incidents.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from incidents.history import verify_event_chain
 from incidents.models import ApprovalRequest, Event, EventRecord, RequestStatus
+from operations import services
 from tests.factories import dept, file_event, png, user
 
 # The lifecycle graph as the design states it, written independently of the model.

@@ -19,8 +19,8 @@ from dispatch.models import (
     SlaClock,
     WebhookDelivery,
 )
-from incidents import services
 from incidents.models import ApprovalRequest, Event, EventRecord
+from operations import services
 from tests.factories import dept, dispatched_event, file_event, png, user
 
 pytestmark = pytest.mark.django_db

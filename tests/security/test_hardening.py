@@ -1,7 +1,7 @@
 import pytest
 from django.test import override_settings
 
-from incidents.errors import RateLimited
+from core.errors import RateLimited
 from incidents.models import Event
 from tests.factories import file_event
 

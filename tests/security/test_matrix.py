@@ -9,10 +9,10 @@ see, 403 (NotPermitted) when they see it but may not act, and nothing changes.
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from core.errors import NotFound, NotPermitted
 from dispatch.models import RoutingRule
-from incidents import services as s
-from incidents.errors import NotFound, NotPermitted
 from incidents.models import ApprovalRequest, Event
+from operations import services as s
 from tests.factories import accepted_event, dept, dispatched_event, file_event, handled_event, png, user, verified_event
 
 pytestmark = pytest.mark.django_db

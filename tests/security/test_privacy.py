@@ -1,10 +1,10 @@
 import pytest
 
+from core.errors import NotFound, NotPermitted
 from dispatch.models import RoutingRule
-from incidents import services
-from incidents.errors import NotFound, NotPermitted
 from incidents.models import ContactReveal, Source
 from incidents.privacy import contact_for, contact_reveal, mask_name, mask_phone
+from operations import services
 from tests.factories import dept, file_event, user
 
 pytestmark = pytest.mark.django_db

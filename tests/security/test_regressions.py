@@ -8,11 +8,11 @@ from freezegun import freeze_time
 
 from accounts.models import OrgUnit
 from dispatch.models import Light, Notification, RoutingRule, SlaClock
-from dispatch.outbox import deliver_pending
-from dispatch.sweep import sweep
-from incidents import services
 from incidents.models import ApprovalRequest, Event, State
 from incidents.selectors import events_for_user
+from operations import services
+from operations.outbox import deliver_pending
+from operations.sweep import sweep
 from tests.factories import accepted_event, dept, dispatched_event, file_event, user
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 
 from dispatch.models import Notification, RoutingRule
-from dispatch.outbox import deliver_pending
 from incidents.models import Event, State
+from operations.outbox import deliver_pending
 from tests.factories import GRID, file_event, png, point_in
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +222,7 @@ def test_notifications_badge_and_list(login):
 
 
 def test_supervisor_approves_and_urges_from_the_dashboard(login):
-    from incidents import services
+    from operations import services
     from tests.factories import accepted_event, user
 
     event = accepted_event()
@@ -251,7 +251,7 @@ def test_reveal_through_the_page(login):
 
 
 def test_the_queue_counts_up_to_its_cap_and_pages_in_deadline_order(login, monkeypatch):
-    from dispatch.views import QueuePaginator
+    from interfaces.web.queues import QueuePaginator
 
     RoutingRule.objects.update(is_active=False)  # they stay in the street's queue
     events = [file_event(title=f"排队 {i}") for i in range(4)]
@@ -263,14 +263,14 @@ def test_the_queue_counts_up_to_its_cap_and_pages_in_deadline_order(login, monke
     capped = op.get("/console/")
     assert capped.context["page"].paginator.count_label == "2+"
     assert '<small class="count">2+</small>' in capped.content.decode()
-    monkeypatch.setattr("dispatch.views.PAGE_SIZE", 1)
+    monkeypatch.setattr("interfaces.web.queues.PAGE_SIZE", 1)
     paged = op.get("/console/?page=99")
     assert paged.context["page"].paginator.num_pages == 2  # the cap, not the 3rd row counted past it
     assert paged.context["page"].number == 2
 
 
 def test_the_event_page_timeline_links_the_merged_event_only_for_those_who_may_see_it(login, client):
-    from incidents import services
+    from operations import services
     from tests.factories import dept, user
 
     target = file_event(grid="99010200100101", title="垃圾堆放")
@@ -326,7 +326,7 @@ def test_an_action_from_a_stale_page_changes_nothing(login):
     assert f'name="expected_version" value="{event.version}"' in page
     # Meanwhile the operator redispatches to another huanwei-capable department, then back.
     from accounts.models import Department
-    from incidents import services
+    from operations import services
     from tests.factories import user
 
     services.event_redispatch(
@@ -362,7 +362,7 @@ def test_a_form_without_the_version_is_refused(login):
 
 def test_stale_quick_bulk_dispatch_urge_and_decision_are_refused(login):
     from accounts.models import Department
-    from incidents import services
+    from operations import services
     from tests.factories import accepted_event, user
 
     RoutingRule.objects.filter(name="扩展事件 → 城管").update(is_active=True)

@@ -1,0 +1,252 @@
+"""The inbound API for department systems: accept, return, ask for an extension or a suspension, submit results.
+
+Each request is signed with the department's shared secret (same scheme as
+our webhooks). A department system acts only on events it leads; any other
+event is "not found" to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Department
+from core.errors import NotFound
+from dispatch.models import DepartmentEndpoint
+from incidents.models import OPEN_STATES, Event
+from incidents.permissions import Acting
+from operations import services
+from operations.webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
+
+
+@dataclass
+class DepartmentSystem:
+    """The authenticated caller: a department's own system, not a person."""
+
+    department: Department
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_superuser: bool = False
+
+    @property
+    def acting(self) -> Acting:
+        return Acting(user=None, role="department_system", department=self.department)
+
+
+class DepartmentSignatureAuthentication(authentication.BaseAuthentication):
+    def authenticate_header(self, request) -> str:
+        return 'Citygov-HMAC realm="department-systems"'
+
+    def authenticate(self, request):
+        code = request.headers.get(DEPARTMENT_HEADER)
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not code:
+            raise exceptions.NotAuthenticated(f"Send {DEPARTMENT_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}.")
+        endpoint = (
+            DepartmentEndpoint.objects.filter(department__code=code, is_active=True)
+            .select_related("department")
+            .first()
+        )
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError:
+            raise exceptions.AuthenticationFailed(f"{TIMESTAMP_HEADER} must be Unix seconds.") from None
+        if skew > settings.DEPARTMENT_API_MAX_SKEW_SECONDS:
+            raise exceptions.AuthenticationFailed(f"{TIMESTAMP_HEADER} is more than 5 minutes away from our clock.")
+        # Same answer for an unknown department and a wrong signature: nothing to probe.
+        expected = endpoint and sign_request(endpoint.secret, timestamp, request.method, request.path, request.body)
+        if endpoint is None or not hmac.compare_digest(expected, signature):
+            raise exceptions.AuthenticationFailed("The signature does not match.")
+        # Each signature once: a captured request cannot be sent again within the time window.
+        first_use = cache.add(
+            f"citygov:dept-signature:{signature}", 1, timeout=2 * settings.DEPARTMENT_API_MAX_SKEW_SECONDS
+        )
+        if first_use is None:  # the shared cache is unreachable: replay cannot be ruled out
+            raise ReplayCheckUnavailable()
+        if not first_use:
+            raise exceptions.AuthenticationFailed("This signed request was already used.")
+        return DepartmentSystem(endpoint.department), endpoint
+
+
+class ReplayCheckUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Signed requests cannot be checked for replay right now; retry shortly."
+    default_code = "replay_check_unavailable"
+
+
+class IsDepartmentSystem(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, DepartmentSystem)
+
+
+class _DepartmentView(APIView):
+    authentication_classes = [DepartmentSignatureAuthentication]
+    permission_classes = [IsDepartmentSystem]
+
+    def own_event(self, request, code: str) -> Event:
+        """The caller's own event (it leads it), or 404 for anything else."""
+        event = Event.objects.filter(code=code, lead_department=request.user.department).first()
+        if event is None:
+            raise NotFound("No such event for this department.")
+        return event
+
+
+class DepartmentReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DepartmentExtensionInput(serializers.Serializer):
+    hours = serializers.IntegerField(min_value=1, max_value=720)
+    reason = serializers.CharField(max_length=2000)
+
+
+class DepartmentPhotoInput(serializers.Serializer):
+    filename = serializers.CharField(max_length=100)
+    content_base64 = serializers.CharField()
+
+
+class DepartmentResultInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+    photos = DepartmentPhotoInput(many=True, min_length=1, max_length=9)
+
+
+class DepartmentEventState(serializers.Serializer):
+    code = serializers.CharField()
+    state = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+def _state(event: Event) -> dict:
+    event.refresh_from_db()
+    return {"code": event.code, "state": event.state, "version": event.version}
+
+
+CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="Event code")
+
+
+class DepartmentInboxView(_DepartmentView):
+    """Open events this department leads."""
+
+    @extend_schema(responses={200: DepartmentEventState(many=True)}, tags=["department systems"])
+    def get(self, request):
+        events = Event.objects.filter(lead_department=request.user.department, state__in=OPEN_STATES).order_by("id")[
+            :500
+        ]
+        return Response([{"code": e.code, "state": e.state, "version": e.version} for e in events])
+
+
+class DepartmentAcceptView(_DepartmentView):
+    @extend_schema(request=None, responses={200: DepartmentEventState}, parameters=[CODE], tags=["department systems"])
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        services.event_accept(actor=None, acting=request.user.acting, event_id=event.pk)
+        return Response(_state(event))
+
+
+class DepartmentReturnView(_DepartmentView):
+    @extend_schema(
+        request=DepartmentReasonInput,
+        responses={200: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = DepartmentReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.event_return(
+            actor=None, acting=request.user.acting, event_id=event.pk, reason=data.validated_data["reason"]
+        )
+        return Response(_state(event))
+
+
+class DepartmentExtensionView(_DepartmentView):
+    @extend_schema(
+        request=DepartmentExtensionInput,
+        responses={201: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = DepartmentExtensionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.extension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
+        return Response(_state(event), status=201)
+
+
+class DepartmentSuspensionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    until = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="e.g. 2027-03-31")
+
+
+class DepartmentSuspensionView(_DepartmentView):
+    """Ask a supervisor to suspend (挂账) an accepted event, before its deadline."""
+
+    @extend_schema(
+        request=DepartmentSuspensionInput,
+        responses={201: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = DepartmentSuspensionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.suspension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
+        return Response(_state(event), status=201)
+
+
+class DepartmentResultView(_DepartmentView):
+    @extend_schema(
+        request=DepartmentResultInput,
+        responses={200: DepartmentEventState},
+        parameters=[CODE],
+        tags=["department systems"],
+    )
+    def post(self, request, code: str):
+        event = self.own_event(request, code)
+        data = DepartmentResultInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        photos = []
+        for i, photo in enumerate(data.validated_data["photos"]):
+            try:
+                raw = base64.b64decode(photo["content_base64"], validate=True)
+            except ValueError:
+                raise serializers.ValidationError({"photos": [f"Photo {i + 1} is not valid base64."]}) from None
+            photos.append(SimpleUploadedFile(photo["filename"], raw))
+        services.event_submit_result(
+            actor=None, acting=request.user.acting, event_id=event.pk, note=data.validated_data["note"], photos=photos
+        )
+        return Response(_state(event))
+
+
+class DepartmentSignatureScheme(OpenApiAuthenticationExtension):
+    """Describes the HMAC scheme in the OpenAPI schema."""
+
+    target_class = "interfaces.api.department.DepartmentSignatureAuthentication"
+    name = "departmentSignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": SIGNATURE_HEADER,
+            "description": (
+                f"sha256=<hex HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<METHOD> <path>\\n<body>' "
+                "with the department secret>; "
+                f"also send {DEPARTMENT_HEADER} (department code) and {TIMESTAMP_HEADER} (Unix seconds)."
+            ),
+        }

@@ -1,0 +1,22 @@
+"""`{% calendar_warnings %}`: the admin home's calendar warnings, for those who keep calendars."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def calendar_warnings(context) -> str:
+    request = context.get("request")
+    if request is None or not request.user.has_perm("dispatch.view_businesscalendar"):
+        return ""
+    from interfaces.admin.calendars import calendar_warnings as lines
+
+    found = lines()
+    if not found:
+        return ""
+    items = format_html_join("", '<li class="warning">{}</li>', ((line,) for line in found))
+    return format_html('<ul class="messagelist calendar-warnings">{}</ul>', items)

@@ -1,0 +1,453 @@
+"""Web pages for events: filing, my events, verification, the event page and its actions.
+
+Views are thin: they read through selectors, call one service per action,
+and turn service errors into form errors, 403, 404 or a message.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Department, OrgUnit, Tier
+from accounts.selectors import departments_granting, jurisdiction_q, units_granting
+from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
+from dispatch.models import RoutingSuggestion, SlaClock
+from incidents.duplicates import likely_duplicates
+from incidents.models import INVALIDATABLE_STATES, ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
+from incidents.permissions import department_grant, unit_grant
+from incidents.privacy import contact_for, contact_reveal
+from incidents.selectors import event_for_user, events_for_user, history_for_user
+from interfaces.outcomes import lost_sight_message
+from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.forms import DecisionForm, DispatchForm, ExtensionForm, NoteForm, ReasonForm, ReportForm, VerifyForm
+from interfaces.web.maps import grid_map
+from operations import services
+
+
+def _grids_for(user) -> list[OrgUnit]:
+    """Grids where the user may file: the map and the location check of the form."""
+    q = jurisdiction_q(user, "report_event")
+    return list(OrgUnit.objects.filter(q, tier=Tier.GRID).order_by("code")[:400])
+
+
+@login_required
+def report_event(request: HttpRequest) -> HttpResponse:
+    """The grid worker's form (also used by operators taking a hotline call)."""
+    grids = _grids_for(request.user)
+    if not grids:
+        raise PermissionDenied(_("You hold no role that files events."))
+    form = ReportForm(request.POST or None, request.FILES or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        category = Category.objects.filter(pk=data["category"]).first()
+        if category and not data["file_anyway"] and not data["fixed_on_spot"]:
+            from django.utils import timezone
+
+            duplicates = likely_duplicates(
+                category=category,
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                at=timezone.now(),
+                among=events_for_user(request.user),
+            )
+        if not duplicates:
+            try:
+                filed = services.event_file(
+                    actor=request.user,
+                    title=data["title"],
+                    category=category or "",
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
+                    description=data["description"],
+                    urgency=data["urgency"],
+                    source=data["source"],
+                    address=data["address"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    photos=data["photos"],
+                    fixed_on_spot=data["fixed_on_spot"],
+                    result_note=data["result_note"],
+                )
+            except InvalidInput as exc:
+                form.add_service_errors(exc)
+            except (NotPermitted, RateLimited) as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Event %(code)s filed.") % {"code": filed.event.code})
+                return redirect("event-detail", pk=filed.event.pk)
+        else:
+            form.add_error(
+                "file_anyway", _("Likely duplicates nearby: look at them first, or tick this box to file anyway.")
+            )
+    point = None
+    if form.is_bound and form.data.get("latitude") and form.data.get("longitude"):
+        try:
+            point = (float(form.data["latitude"]), float(form.data["longitude"]))
+        except ValueError:
+            point = None
+    return render(
+        request,
+        "incidents/report.html",
+        {"form": form, "map": grid_map(grids, point), "duplicates": duplicates},
+    )
+
+
+@login_required
+@require_GET
+def duplicates_json(request: HttpRequest) -> JsonResponse:
+    """Likely duplicates for the form, before submitting (progressive enhancement)."""
+    try:
+        category = Category.objects.get(pk=int(request.GET.get("category", "")))
+        lat, lon = float(request.GET["latitude"]), float(request.GET["longitude"])
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also refuses inf and nan
+            raise ValueError("out of range")
+    except (ValueError, KeyError, Category.DoesNotExist):
+        return JsonResponse(
+            {"code": "invalid", "message": _("category, latitude and longitude are required")}, status=400
+        )
+    from django.utils import timezone
+
+    found = likely_duplicates(
+        category=category, latitude=lat, longitude=lon, at=timezone.now(), among=events_for_user(request.user)
+    )
+    return JsonResponse(
+        {
+            "duplicates": [
+                {
+                    "code": d.event.code,
+                    "title": d.event.title,
+                    "state": d.event.get_state_display(),
+                    "distance_m": d.distance_m,
+                    "url": reverse("event-detail", args=[d.event.pk]),
+                }
+                for d in found
+            ]
+        }
+    )
+
+
+@login_required
+def my_events(request: HttpRequest) -> HttpResponse:
+    events = events_for_user(request.user).filter(reporter=request.user).select_related("category", "grid")
+    return render(request, "incidents/mine.html", {"events": events.order_by("-reported_at")[:200]})
+
+
+@login_required
+def verify_queue(request: HttpRequest) -> HttpResponse:
+    """Events handled in my grids, waiting for the on-site check."""
+    q = jurisdiction_q(request.user, "verify_event", path_field="area_path")
+    # Not the ones whose result I submitted myself: someone else checks those.
+    submitter = (
+        EventRecord.objects.filter(event=OuterRef("pk"), action__in=services.RESULT_ACTIONS)
+        .order_by("-seq")
+        .values("actor_id")[:1]
+    )
+    events = (
+        events_for_user(request.user)
+        .filter(q, state=State.HANDLED)
+        .annotate(submitter=Subquery(submitter))
+        .exclude(submitter=request.user.pk)
+        .select_related("category", "grid", "lead_department")
+    )
+    return render(request, "incidents/verify_list.html", {"events": events.order_by("handled_at")[:200]})
+
+
+# --- the event page
+
+
+def _dispatchable_departments(user, event: Event):
+    acting = unit_grant(user, "operate_event", event.owner_unit)
+    if acting is None:
+        return Department.objects.none()
+    return (
+        Department.objects.filter(is_active=True, org_unit__code__in=event.grid.depth_codes)
+        .filter(org_unit__path__startswith=acting.unit.path)
+        .select_related("type", "org_unit")
+        .order_by("-org_unit__tier", "type__code")
+    )
+
+
+def available_actions(user, event: Event) -> set[str]:
+    """Which action forms to show. The services remain the authority; this only avoids dead buttons."""
+    state = event.state
+    operate = unit_grant(user, "operate_event", event.owner_unit) is not None
+    supervise = unit_grant(user, "supervise_event", event.grid) is not None
+    verify = unit_grant(user, "verify_event", event.grid) is not None
+    lead = department_grant(user, "handle_event", event.lead_department) is not None
+    co = any(department_grant(user, "handle_event", d) for d in event.co_departments.all())
+    actions: set[str] = set()
+    if state == State.REPORTED and operate:
+        actions |= {"dispatch", "escalate", "propose_invalidation"}
+    if state in (State.DISPATCHED, State.ACCEPTED) and operate:
+        actions.add("redispatch")
+    if state == State.DISPATCHED and lead:
+        actions |= {"accept", "return", "extension"}
+    if state == State.ACCEPTED and lead:
+        actions |= {"submit", "return", "extension", "suspension", "note"}
+    if state in (State.DISPATCHED, State.ACCEPTED, State.SUSPENDED) and co:
+        actions.add("note")
+    if state == State.SUSPENDED and (lead or supervise):
+        actions.add("resume")
+    if state == State.HANDLED and verify and services.result_submitter_id(event) != user.pk:
+        actions.add("verify")
+    if state == State.VERIFIED and operate:
+        actions.add("close")
+    if state == State.CLOSED and operate:
+        actions.add("reopen")
+    if event.is_open and supervise:
+        actions.add("urge")
+        if state in INVALIDATABLE_STATES:
+            actions.add("invalidate")
+    return actions
+
+
+FORMS = {
+    "dispatch": DispatchForm,
+    "redispatch": DispatchForm,
+    "escalate": ReasonForm,
+    "propose_invalidation": ReasonForm,
+    "accept": None,
+    "return": ReasonForm,
+    "extension": ExtensionForm,
+    "suspension": ReasonForm,
+    "submit": NoteForm,
+    "note": NoteForm,
+    "resume": None,
+    "verify": VerifyForm,
+    "close": NoteForm,
+    "reopen": ReasonForm,
+    "urge": NoteForm,
+    "invalidate": ReasonForm,
+}
+
+
+def _make_form(name: str, user, event: Event, data=None, files=None):
+    form_class = FORMS.get(name)
+    if form_class is None:
+        return None
+    prefix = name
+    if form_class is DispatchForm:
+        form = DispatchForm(data, files, departments=_dispatchable_departments(user, event), prefix=prefix)
+        if data is None and name == "dispatch":
+            suggestion = RoutingSuggestion.objects.filter(event=event).first()
+            if suggestion:
+                form.initial = {
+                    "department": suggestion.department_id,
+                    "co_departments": list(suggestion.co_departments.all()),
+                }
+        return form
+    return form_class(data, files, prefix=prefix)
+
+
+def _perform(name: str, user, event: Event, data: dict, v: int) -> None:
+    """Run the one service behind a web action, with the version of the page the user saw."""
+    pk = event.pk
+    if name == "dispatch":
+        services.event_dispatch(
+            actor=user,
+            event_id=pk,
+            department=data["department"],
+            co_departments=data["co_departments"],
+            expected_version=v,
+        )
+    elif name == "redispatch":
+        services.event_redispatch(
+            actor=user,
+            event_id=pk,
+            department=data["department"],
+            co_departments=data["co_departments"],
+            reason=data["reason"],
+            expected_version=v,
+        )
+    elif name == "escalate":
+        services.event_escalate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    elif name == "propose_invalidation":
+        services.invalidation_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    elif name == "accept":
+        services.event_accept(actor=user, event_id=pk, expected_version=v)
+    elif name == "return":
+        services.event_return(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    elif name == "extension":
+        services.extension_request(
+            actor=user, event_id=pk, hours=data["hours"], reason=data["reason"], expected_version=v
+        )
+    elif name == "suspension":
+        services.suspension_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    elif name == "submit":
+        services.event_submit_result(
+            actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v
+        )
+    elif name == "note":
+        services.event_add_note(actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v)
+    elif name == "resume":
+        services.event_resume(actor=user, event_id=pk, expected_version=v)
+    elif name == "verify":
+        services.event_verify(
+            actor=user, event_id=pk, passed=data["passed"], note=data["note"], photos=data["photos"], expected_version=v
+        )
+    elif name == "close":
+        services.event_close(actor=user, event_id=pk, note=data["note"], expected_version=v)
+    elif name == "reopen":
+        services.event_reopen(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    elif name == "urge":
+        services.event_urge(actor=user, event_id=pk, note=data["note"], expected_version=v)
+    elif name == "invalidate":
+        services.event_invalidate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
+    else:
+        raise Http404
+
+
+def after_action(request: HttpRequest, event: Event, name: str) -> HttpResponse:
+    """Where a successful action lands: the event page, or, when the action took the event out
+    of the user's view (a department returning it), their own queue with what happened."""
+    if events_for_user(request.user).filter(pk=event.pk).exists():
+        messages.success(request, _("Done."))
+        return redirect("event-detail", pk=event.pk)
+    state = Event.objects.values_list("state", flat=True).get(pk=event.pk)
+    messages.success(request, f"{event.code}: {lost_sight_message(name, state)}")
+    return redirect(home_queue(request.user))
+
+
+def home_queue(user) -> str:
+    if departments_granting(user, "view_department_events"):
+        return reverse("inbox")
+    if units_granting(user, "operate_event"):
+        return reverse("console")
+    return reverse("home")
+
+
+def _event_or_404(user, pk: int) -> Event:
+    try:
+        return event_for_user(user, pk=pk)
+    except NotFound:
+        raise Http404(_("No such event.")) from None
+
+
+def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
+    actions = available_actions(request.user, event)
+    forms = {name: _make_form(name, request.user, event) for name in sorted(actions)}
+    if bound:
+        forms.update(bound)
+    clocks = SlaClock.objects.filter(event=event).order_by("started_at", "id")
+    records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
+    pending = ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING)
+    decide = unit_grant(request.user, "supervise_event", event.grid) is not None
+    return {
+        "event": event,
+        "actions": actions,
+        "forms": forms,
+        "clocks": clocks,
+        "records": history_for_user(request.user, records),
+        "attachments": event.attachments.all(),
+        "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
+        "contact": contact_for(request.user, event),
+        "map": grid_map([event.grid], (event.latitude, event.longitude), highlight=event.grid_id),
+        "pending": pending,
+        "decision_form": DecisionForm() if decide and pending else None,
+        "co_departments": event.co_departments.all(),
+    }
+
+
+@login_required
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _event_or_404(request.user, pk)
+    return render(request, "incidents/event_detail.html", _detail_context(request, event))
+
+
+@login_required
+@require_POST
+def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    event = _event_or_404(request.user, pk)
+    if name not in FORMS:
+        raise Http404
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect("event-detail", pk=pk)
+    form = _make_form(name, request.user, event, request.POST, request.FILES)
+    data = {}
+    if form is not None:
+        if not form.is_valid():
+            return _rerender(request, event, name, form)
+        data = form.cleaned_data
+    try:
+        _perform(name, request.user, event, data, version)
+    except InvalidInput as exc:
+        if form is None:
+            messages.error(request, exc.message)
+            return redirect("event-detail", pk=pk)
+        form.add_service_errors(exc)
+        return _rerender(request, event, name, form)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from None
+    except NotFound:
+        raise Http404 from None
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("event-detail", pk=pk)
+    return after_action(request, event, name)
+
+
+def _rerender(request, event, name, form) -> HttpResponse:
+    context = _detail_context(request, event, bound={name: form})
+    context["open_action"] = name
+    return render(request, "incidents/event_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse:
+    event = _event_or_404(request.user, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or refuse."))
+        return redirect("event-detail", pk=event.pk)
+    if not ApprovalRequest.objects.filter(pk=request_id, event=event).exists():
+        raise Http404
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
+    try:
+        services.request_decide(
+            actor=request.user,
+            request_id=request_id,
+            approve=form.cleaned_data["approve"],
+            note=form.cleaned_data["note"],
+            expected_version=version,
+        )
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from None
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+        if not events_for_user(request.user).filter(pk=event.pk).exists():
+            return redirect(safe_next(request) or home_queue(request.user))
+    return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
+
+
+@login_required
+@require_POST
+def reveal_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        contact = contact_reveal(user=request.user, event_id=pk, reason=request.POST.get("reason", ""))
+    except NotFound:
+        raise Http404 from None
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.message) from None
+    event = _event_or_404(request.user, pk)
+    context = _detail_context(request, event)
+    context["contact"] = contact
+    return render(request, "incidents/event_detail.html", context)

@@ -1,0 +1,186 @@
+"""Web forms. They collect input; the services validate and decide, and their errors land beside the fields."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+from core.errors import InvalidInput
+from incidents.models import Category, Urgency
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several photos in one input (Django's documented pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class ServiceForm(forms.Form):
+    """A form that can take a service's InvalidInput and show each message beside its field."""
+
+    # Service fields that have another name on the form.
+    field_aliases: dict[str, str] = {}
+
+    def add_service_errors(self, exc: InvalidInput) -> None:
+        for field, messages in exc.errors.items():
+            field = self.field_aliases.get(field, field)
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message if target else f"{message}")
+
+
+def _category_choices():
+    groups = []
+    majors = Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related("subcategories")
+    for major in majors.order_by("code"):
+        subs = [(c.pk, f"{c.name} · {c.code}") for c in major.subcategories.all() if c.is_active]
+        if subs:
+            groups.append((f"{major.name}（{major.get_kind_display()}）", subs))
+    return [("", _("— choose —")), *groups]
+
+
+class ReportForm(ServiceForm):
+    field_aliases = {"location": "latitude"}
+
+    category = forms.TypedChoiceField(label=_("category"), coerce=int)
+    title = forms.CharField(label=_("title"), max_length=120)
+    description = forms.CharField(
+        label=_("description"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("urgency"),
+        choices=[("", _("category default")), *Urgency.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    latitude = forms.FloatField(label=_("latitude"), widget=forms.NumberInput(attrs={"step": "any"}))
+    longitude = forms.FloatField(label=_("longitude"), widget=forms.NumberInput(attrs={"step": "any"}))
+    address = forms.CharField(label=_("address"), required=False, max_length=200)
+    source = forms.ChoiceField(label=_("source"), initial="grid_worker")
+    reporter_name = forms.CharField(label=_("caller's name"), required=False, max_length=64)
+    reporter_phone = forms.CharField(label=_("caller's phone"), required=False, max_length=32)
+    photos = MultipleFileField(label=_("photos"))
+    fixed_on_spot = forms.BooleanField(label=_("fixed on the spot"), required=False)
+    result_note = forms.CharField(
+        label=_("what was done"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    file_anyway = forms.BooleanField(label=_("this is not one of the events above: file it anyway"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from incidents.models import Source
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _category_choices()
+        self.fields["source"].choices = [(v, label) for v, label in Source.choices if v != Source.OPEN311]
+
+
+class ReasonForm(ServiceForm):
+    reason = forms.CharField(label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(ServiceForm):
+    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = MultipleFileField(label=_("photos"))
+
+
+class DispatchForm(ServiceForm):
+    department = forms.ModelChoiceField(label=_("lead department"), queryset=Department.objects.none())
+    co_departments = forms.ModelMultipleChoiceField(
+        label=_("co-handling departments"), queryset=Department.objects.none(), required=False
+    )
+    reason = forms.CharField(label=_("reason (for a redispatch)"), required=False, max_length=2000)
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        qs = departments if departments is not None else Department.objects.none()
+        self.fields["department"].queryset = qs
+        self.fields["co_departments"].queryset = qs
+
+
+class VerifyForm(ServiceForm):
+    passed = forms.TypedChoiceField(
+        label=_("result of the on-site check"),
+        choices=[("1", _("fixed: pass")), ("0", _("not fixed: send back for rework"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = MultipleFileField(label=_("photos"))
+
+
+class ExtensionForm(ServiceForm):
+    hours = forms.IntegerField(label=_("extra hours"), min_value=1, max_value=720)
+    reason = forms.CharField(label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(ServiceForm):
+    approve = forms.TypedChoiceField(
+        label=_("decision"), choices=[("1", _("approve")), ("0", _("refuse"))], coerce=lambda v: v == "1"
+    )
+    note = forms.CharField(label=_("note (required to refuse)"), required=False, max_length=2000)
+
+
+# Dates outside these make no sense for events and overflow date arithmetic near 9999-12-31.
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+class QueueFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("state"), required=False)
+    category = forms.ModelChoiceField(
+        label=_("category"), required=False, queryset=Category.objects.filter(is_active=True).order_by("code")
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("urgency"), choices=[("", "—"), *Urgency.choices], coerce=int, required=False, empty_value=None
+    )
+    light = forms.ChoiceField(
+        label=_("traffic light"),
+        required=False,
+        choices=[("", "—"), ("green", _("green")), ("yellow", _("yellow")), ("red", _("red"))],
+    )
+    tier = forms.TypedChoiceField(
+        label=_("owning tier"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), (1, _("city")), (2, _("district")), (3, _("street / town"))],
+    )
+    source = forms.ChoiceField(label=_("source"), required=False)
+    since = forms.DateField(
+        label=_("reported from"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("reported until"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    q = forms.CharField(label=_("search"), required=False, max_length=100)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("since", "until"):
+            if data.get(name) and not (MIN_DAY <= data[name] <= MAX_DAY):
+                self.add_error(name, _("Between %(a)s and %(b)s.") % {"a": MIN_DAY, "b": MAX_DAY})
+                data.pop(name, None)
+        return data
+
+    def __init__(self, *args, **kwargs):
+        from incidents.models import Source, State
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("needs action")), ("all", _("all states")), *State.choices]
+        self.fields["source"].choices = [("", "—"), *Source.choices]

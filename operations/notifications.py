@@ -1,0 +1,121 @@
+"""In-page notifications: who hears about what, delivered from the outbox.
+
+Operators hear about events waiting at their own tier (not every event in
+the city); supervisors at the nearest tier that has any; handlers about
+their department's events.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission
+from dispatch.models import Notification, OutboxMessage
+from operations.outbox import handles
+
+
+def _unit_holders(codename: str, unit: OrgUnit) -> set[int]:
+    return set(
+        OrgUnitUserObjectPermission.objects.filter(permission__codename=codename, content_object=unit).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _nearest_holders(codename: str, unit: OrgUnit) -> set[int]:
+    """Holders at the unit, else at its parent, and so on up to the city."""
+    rows = OrgUnitUserObjectPermission.objects.filter(
+        permission__codename=codename, content_object__code__in=unit.depth_codes
+    ).values_list("user_id", "content_object__tier")
+    by_tier: dict[int, set[int]] = {}
+    for user_id, tier in rows:
+        by_tier.setdefault(tier, set()).add(user_id)
+    return by_tier[max(by_tier)] if by_tier else set()
+
+
+def _department_holders(codes) -> set[int]:
+    codes = [c for c in codes if c]
+    return set(
+        DepartmentUserObjectPermission.objects.filter(
+            permission__codename="handle_event", content_object__code__in=codes
+        ).values_list("user_id", flat=True)
+    )
+
+
+def recipients(message: OutboxMessage) -> tuple[set[int], str]:
+    event = message.event
+    action = message.payload.get("action", message.topic.removeprefix("event."))
+    code = event.code
+    # Departments as they were when the change happened, not as they are at delivery.
+    lead, co = message.payload.get("lead"), message.payload.get("co", [])
+    if action in ("file", "return", "escalate", "reopen", "verify_pass"):
+        texts = {
+            "file": _("New event %(code)s waits for dispatch"),
+            "return": _("Event %(code)s was returned by the department"),
+            "escalate": _("Event %(code)s was escalated to your tier"),
+            "reopen": _("Event %(code)s was reopened: the reporter is not satisfied"),
+            "verify_pass": _("Event %(code)s passed verification and can be closed"),
+        }
+        return _unit_holders("operate_event", event.owner_unit), texts[action] % {"code": code}
+    if action in ("dispatch", "redispatch"):
+        return _department_holders([lead, *co]), _("Event %(code)s was dispatched to your department") % {"code": code}
+    if action == "verify_fail":
+        return _department_holders([lead]), _("Event %(code)s failed verification: rework") % {"code": code}
+    if action in ("submit_result", "self_handle"):
+        return _nearest_holders("verify_event", event.grid), _(
+            "Event %(code)s is handled and waits for verification"
+        ) % {"code": code}
+    if action == "urge":
+        users = _department_holders([lead]) | _unit_holders("operate_event", event.owner_unit)
+        return users, _("Supervisor urges event %(code)s (督办)") % {"code": code}
+    if action in ("sla.yellow", "sla.red"):
+        step = message.payload.get("step")
+        users = _unit_holders("operate_event", event.owner_unit) | _nearest_holders("supervise_event", event.owner_unit)
+        if step in ("accept", "handle"):
+            users |= _department_holders([lead])
+        text = (
+            _("Event %(code)s: the %(step)s time limit is nearly used up")
+            if action == "sla.yellow"
+            else _("Event %(code)s: the %(step)s time limit has passed")
+        )
+        return users, text % {"code": code, "step": step}
+    if action.endswith("_request"):
+        return _nearest_holders("supervise_event", event.owner_unit), _(
+            "Event %(code)s: a request waits for approval"
+        ) % {"code": code}
+    return set(), ""
+
+
+@handles(
+    "event.file",
+    "event.dispatch",
+    "event.redispatch",
+    "event.return",
+    "event.escalate",
+    "event.reopen",
+    "event.submit_result",
+    "event.self_handle",
+    "event.verify_pass",
+    "event.verify_fail",
+    "event.urge",
+    "event.extension_request",
+    "event.suspension_request",
+    "event.invalidation_request",
+    "sla.yellow",
+    "sla.red",
+)
+def notify(message: OutboxMessage) -> None:
+    if message.event is None:
+        return
+    users, text = recipients(message)
+    kind = message.payload.get("action", message.topic)
+    for user_id in sorted(users):
+        # The unique (user, message) constraint makes a redelivered message harmless.
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    user_id=user_id, event=message.event, kind=kind, text=text[:300], source_message=message
+                )
+        except IntegrityError:
+            continue

@@ -1,0 +1,121 @@
+"""Write side effects into the outbox; deliver them after commit.
+
+A message whose handlers fail MAX_ATTEMPTS times in a row becomes a dead
+letter (死信): it keeps its last error and attempt count, the drain skips it,
+/healthz counts it, and an admin can send it again (`retry_dead_letters`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dispatch.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# topic → handlers; each handler must be idempotent for one message (it may run again after a crash).
+Handler = Callable[[OutboxMessage], None]
+_HANDLERS: dict[str, list[Handler]] = {}
+MAX_ATTEMPTS = 8
+
+
+def handles(*topics: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        for topic in topics:
+            _HANDLERS.setdefault(topic, []).append(func)
+        return func
+
+    return register
+
+
+def outbox_put(topic: str, *, event=None, payload: dict | None = None) -> OutboxMessage:
+    """Record a side effect in the current transaction and wake the worker once it commits."""
+    message = OutboxMessage.objects.create(topic=topic, event=event, payload=payload or {})
+    kick_on_commit(_kick)
+    return message
+
+
+def kick_on_commit(func) -> None:
+    """Run `func` after commit, once per transaction however many messages it wrote.
+
+    (If the savepoint that registered it rolls back while the transaction
+    commits other messages, the minute drain delivers them.)
+    """
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(registered is func for _ids, registered, _robust in conn.run_on_commit):
+        return
+    transaction.on_commit(func, robust=True)
+
+
+def _kick() -> None:
+    from operations.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.delay()
+    except Exception:  # broker down: the periodic drain delivers it later
+        log.warning("outbox: broker unreachable, message left for the periodic drain", exc_info=True)
+
+
+def deliver_pending(limit: int = 500) -> int:
+    """Deliver pending messages; returns how many were processed.
+
+    Each message is claimed with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL),
+    so two workers draining at once never handle one message twice.
+    """
+    done = 0
+    now = timezone.now()
+    while done < limit:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.filter(processed_at__isnull=True, dead_at__isnull=True)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if message is None:
+                return done
+            try:
+                with transaction.atomic():
+                    for handler in _HANDLERS.get(message.topic, []):
+                        handler(message)
+            except Exception as exc:
+                message.attempts += 1
+                message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                log.exception("outbox: handling %s failed (attempt %d)", message, message.attempts)
+                if message.attempts >= MAX_ATTEMPTS:
+                    # Not delivered and not forgotten: a dead letter until an admin retries it.
+                    message.dead_at = timezone.now()
+                    message.next_attempt_at = None
+                    log.error("outbox: %s is a dead letter after %d attempts: %s", message, message.attempts, exc)
+                else:
+                    message.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
+            else:
+                message.processed_at = timezone.now()
+            message.save(update_fields=["attempts", "last_error", "processed_at", "next_attempt_at", "dead_at"])
+            done += 1
+    return done
+
+
+def dead_letters():
+    """Messages that failed every attempt and wait for an admin."""
+    return OutboxMessage.objects.filter(dead_at__isnull=False, processed_at__isnull=True)
+
+
+def retry_dead_letters(ids) -> int:
+    """Send dead letters again: each gets a fresh set of attempts, its last error kept until it succeeds.
+
+    Returns how many were reset. The worker is kicked after commit; the
+    minute drain picks them up if the broker is down.
+    """
+    with transaction.atomic():
+        count = dead_letters().filter(pk__in=list(ids)).update(dead_at=None, attempts=0, next_attempt_at=None)
+        if count:
+            kick_on_commit(_kick)
+    return count

@@ -1,0 +1,56 @@
+"""The only code that changes events: one function per domain operation.
+
+Views, admin actions, the API, management commands and Celery tasks call
+these; none of them sets `Event.state` or writes history itself.
+"""
+
+from operations.services.approvals import (
+    event_invalidate,
+    event_resume,
+    extension_request,
+    invalidation_request,
+    request_decide,
+    suspension_request,
+)
+from operations.services.intake import FiledEvent, event_file
+from operations.services.lifecycle import (
+    RESULT_ACTIONS,
+    event_accept,
+    event_add_note,
+    event_close,
+    event_dispatch,
+    event_escalate,
+    event_merge,
+    event_redispatch,
+    event_reopen,
+    event_return,
+    event_submit_result,
+    event_urge,
+    event_verify,
+    result_submitter_id,
+)
+
+__all__ = [
+    "RESULT_ACTIONS",
+    "FiledEvent",
+    "event_accept",
+    "event_add_note",
+    "event_close",
+    "event_dispatch",
+    "event_escalate",
+    "event_file",
+    "event_invalidate",
+    "event_merge",
+    "event_redispatch",
+    "event_reopen",
+    "event_resume",
+    "event_return",
+    "event_submit_result",
+    "event_urge",
+    "event_verify",
+    "extension_request",
+    "invalidation_request",
+    "request_decide",
+    "result_submitter_id",
+    "suspension_request",
+]

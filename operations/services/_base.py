@@ -1,0 +1,236 @@
+"""The skeleton every lifecycle operation follows.
+
+lock the row → check who may → run the transition → write history →
+queue side effects, all inside one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.stored_files import keep_until_commit
+from dispatch import sla
+from incidents import history
+from incidents.models import REQUEST_STATES, ApprovalRequest, Attachment, Event, EventRecord, RequestStatus, State
+from incidents.permissions import Acting
+from incidents.photos import ProcessedPhoto
+from incidents.selectors import events_for_user
+from operations.outbox import outbox_put
+
+REASON_MAX = 2000
+
+
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({field: _("A reason is required.")})
+    if len(reason) > REASON_MAX:
+        raise InvalidInput({field: _("At most %(n)d characters.") % {"n": REASON_MAX}})
+    return reason
+
+
+def optional_text(text: str | None, field: str, limit: int = REASON_MAX) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise InvalidInput({field: _("At most %(n)d characters.") % {"n": limit}})
+    return text
+
+
+@contextlib.contextmanager
+def locked_event(event_id: int, expected_version: int | None = None, viewer=None) -> Iterator[Event]:
+    """Open a transaction holding the event's row lock; a stale version is a conflict.
+
+    The second of two concurrent operators waits here for the first to
+    commit, then finds the event changed and gets Conflict. An event outside
+    the `viewer`'s scope does not exist for them (NotFound, not "forbidden").
+    """
+    with transaction.atomic():
+        try:
+            event = Event.objects.select_for_update().get(pk=event_id)
+        except (Event.DoesNotExist, ValueError, TypeError):
+            raise NotFound(_("No such event.")) from None
+        if viewer is not None and not events_for_user(viewer).filter(pk=event.pk).exists():
+            raise NotFound(_("No such event."))
+        if expected_version is not None and event.version != expected_version:
+            raise Conflict(
+                _("Someone else changed event %(code)s while you were working on it; reload and try again.")
+                % {"code": event.code},
+                code="stale_version",
+            )
+        try:
+            yield event
+        except ConcurrentTransition:
+            raise Conflict(
+                _("Event %(code)s changed at the same moment; reload and try again.") % {"code": event.code}
+            ) from None
+        except IntegrityError as exc:
+            if "eventrecord" in str(exc).lower() or "seq" in str(exc).lower():
+                raise Conflict(
+                    _("Event %(code)s changed at the same moment; reload and try again.") % {"code": event.code}
+                ) from None
+            raise
+
+
+def run_transition(event: Event, method: Callable[[], None], what: str) -> str:
+    """Run an FSM transition; a transition the current state does not allow is a conflict."""
+    before = event.state
+    try:
+        method()
+    except TransitionNotAllowed:
+        raise Conflict(
+            _("Cannot %(what)s event %(code)s while it is %(state)s.")
+            % {"what": what, "code": event.code, "state": State(before).label},
+            code="invalid_transition",
+        ) from None
+    return before
+
+
+@contextlib.contextmanager
+def written_files() -> Iterator[list[str]]:
+    """Collect names of files stored in a transaction; delete them if it fails.
+
+    Wrap it around the transaction, so a rollback leaves no orphan photo.
+    """
+    names: list[str] = []
+    try:
+        yield names
+    except BaseException:
+        for name in names:
+            default_storage.delete(name)
+        raise
+    if transaction.get_connection().in_atomic_block:  # our transaction was a savepoint
+        keep_until_commit(names)
+
+
+def save_photos(
+    event: Event, photos: Sequence[ProcessedPhoto], kind: str, acting: Acting, now, written: list[str]
+) -> list[Attachment]:
+    """Store already-validated photos under their generated names."""
+    saved: list[Attachment] = []
+    for photo in photos:
+        attachment = Attachment(
+            event=event,
+            kind=kind,
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+            size=photo.size,
+            sha256=photo.sha256,
+            uploaded_by=acting.user,
+            created_at=now,
+        )
+        attachment.file.save(photo.content.name, photo.content, save=False)
+        written.append(attachment.file.name)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def record(
+    event: Event,
+    acting: Acting,
+    action: str,
+    *,
+    from_state: str,
+    reason: str = "",
+    data: dict | None = None,
+    at=None,
+    save_anchor: bool = True,
+) -> EventRecord:
+    """Append the history record of a change to an event whose row is saved (see history.append)."""
+    return history.append(
+        event,
+        save_anchor=save_anchor,
+        action=action,
+        actor=acting.user,
+        actor_role=acting.role,
+        actor_unit=acting.unit,
+        actor_department=acting.department,
+        from_state=from_state,
+        to_state=event.state,
+        reason=reason,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def commit(
+    event: Event,
+    acting: Acting,
+    action: str,
+    *,
+    from_state: str,
+    reason: str = "",
+    data: dict | None = None,
+    topic: str | None = None,
+    at=None,
+) -> EventRecord:
+    """Move the event's clocks, append its history record, save it (version + 1, anchored), queue the side effect."""
+    at = at or timezone.now()
+    data = dict(data or {})
+    if moot := withdraw_moot(event, acting, at):
+        data["withdrawn_requests"] = sorted({*data.get("withdrawn_requests", []), *moot})
+    event.version += 1
+    # The clocks first: they fill in facts the anchor binds (the on-time flag, the handling time).
+    sla.on_action(event, action, at)
+    rec = record(event, acting, action, from_state=from_state, reason=reason, data=data, at=at, save_anchor=False)
+    # Then one UPDATE: the row as anchored, its new version and the anchor over the new head.
+    event.save()
+    outbox_put(
+        topic or f"event.{action}",
+        event=event,
+        payload={
+            "event": event.pk,
+            "code": event.code,
+            "action": action,
+            "record": rec.seq,
+            "state": event.state,
+            # Who was responsible at this moment: delivery may run later, after further changes.
+            **departments_now(event),
+        },
+    )
+    return rec
+
+
+def departments_now(event: Event) -> dict:
+    return {
+        "lead": event.lead_department.code if event.lead_department_id else None,
+        "co": sorted(event.co_departments.values_list("code", flat=True)),
+    }
+
+
+def photo_data(attachments: Sequence[Attachment]) -> list[dict]:
+    return [{"id": a.pk, "sha256": a.sha256, "kind": a.kind} for a in attachments]
+
+
+def withdraw_moot(event: Event, acting: Acting, at) -> list[int]:
+    """Withdraw pending requests that the event's new state makes moot (e.g. an invalidation
+    request on an event whose result was just submitted): approving them later could only fail."""
+    moot = [kind for kind, states in REQUEST_STATES.items() if event.state not in states]
+    if not moot:
+        return []
+    return withdraw_pending(
+        event, acting, at, moot, _("Withdrawn: the event is now %(state)s.") % {"state": State(event.state).label}
+    )
+
+
+def withdraw_pending(event: Event, acting: Acting, at, kinds: Sequence[str], why: str) -> list[int]:
+    """Refuse pending requests that no longer make sense (e.g. a returned event's extension request).
+
+    Returns their ids for the history record of the change that withdrew them: one record per
+    change keeps version == number of records.
+    """
+    pending = list(ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING, kind__in=list(kinds)))
+    for request in pending:
+        request.status = RequestStatus.REFUSED
+        request.decided_by, request.decided_at, request.decision_note = acting.user, at, why
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return [r.pk for r in pending]

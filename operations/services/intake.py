@@ -1,0 +1,240 @@
+"""Filing an event (上报) and fixing it on the spot (自处理)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.grid_index import locate_grid
+from accounts.models import OrgUnit, Tier, User
+from core.errors import InvalidInput, NotPermitted, RateLimited
+from core.ratelimit import allow
+from dispatch import sla
+from dispatch.routing import route_new_event
+from incidents.duplicates import Duplicate, likely_duplicates
+from incidents.models import AttachmentKind, Category, Event, Source, Urgency
+from incidents.permissions import Acting, require_unit
+from incidents.photos import process_photos
+from incidents.selectors import events_for_user
+from operations.outbox import outbox_put
+from operations.services._base import (
+    commit,
+    optional_text,
+    photo_data,
+    record,
+    run_transition,
+    save_photos,
+    written_files,
+)
+
+
+@dataclass
+class FiledEvent:
+    event: Event
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+def _parse_coordinate(value, low: float, high: float, name: str, errors: dict) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        errors[name] = _("Enter a number.")
+        return None
+    if number != number or not low <= number <= high:  # NaN or out of range
+        errors[name] = _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}
+        return None
+    return number
+
+
+def _resolve_category(category: Category | str | None, errors: dict) -> Category | None:
+    if isinstance(category, Category):
+        found = category
+    else:
+        found = Category.objects.filter(code=str(category or "").strip()).select_related("parent").first()
+        if found is None:
+            errors["category"] = _("Unknown category %(code)s.") % {"code": category}
+            return None
+    if found.parent_id is None:
+        errors["category"] = _("Choose a subclass (小类), not the major class %(name)s.") % {"name": found.name}
+        return None
+    if not found.is_active:
+        errors["category"] = _("Category %(name)s is no longer in use.") % {"name": found.name}
+        return None
+    return found
+
+
+def _check_rate(acting: Acting, rate_key: str | None) -> None:
+    """Per-person and per-API-key intake limits: a stuck client or a script cannot flood the queues."""
+    if rate_key:
+        key, limit = f"intake:key:{rate_key}", settings.INTAKE_RATE_PER_KEY_PER_MINUTE
+    elif acting.user is not None:
+        key, limit = f"intake:user:{acting.user.pk}", settings.INTAKE_RATE_PER_USER_PER_MINUTE
+    else:
+        return
+    if not allow(key, limit, 60):
+        raise RateLimited(
+            _("Too many events filed in the last minute (limit %(n)d); try again shortly.") % {"n": limit}
+        )
+
+
+def owning_unit_for(grid: OrgUnit) -> OrgUnit:
+    """New events wait for the operators of the street (街镇) that contains their grid."""
+    street_code = grid.depth_codes[Tier.STREET - 1]
+    return OrgUnit.objects.get(code=street_code)
+
+
+def event_file(
+    *,
+    actor: User | None,
+    title: str,
+    category: Category | str,
+    latitude,
+    longitude,
+    description: str = "",
+    urgency: int | None = None,
+    source: str = Source.GRID_WORKER,
+    address: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    photos=(),
+    fixed_on_spot: bool = False,
+    result_note: str = "",
+    acting: Acting | None = None,
+    rate_key: str | None = None,
+) -> FiledEvent:
+    """File a new event (上报). With `fixed_on_spot` the grid worker has already fixed it (自处理).
+
+    Validates everything before writing anything; returns the event and its likely duplicates.
+    """
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("A title is required.")
+    elif len(title) > 120:
+        errors["title"] = _("At most %(n)d characters.") % {"n": 120}
+    if description and len(description) > 4000:
+        errors["description"] = _("At most %(n)d characters.") % {"n": 4000}
+    found_category = _resolve_category(category, errors)
+    lat = _parse_coordinate(latitude, -90, 90, "latitude", errors)
+    lon = _parse_coordinate(longitude, -180, 180, "longitude", errors)
+    if urgency in (None, ""):
+        urgency_value = found_category.default_urgency if found_category else Urgency.NORMAL
+    else:
+        try:
+            urgency_value = Urgency(int(urgency))
+        except (TypeError, ValueError):
+            errors["urgency"] = _("Urgency is one of %(values)s.") % {
+                "values": ", ".join(str(u) for u in Urgency.values)
+            }
+            urgency_value = Urgency.NORMAL
+    if source not in Source.values:
+        errors["source"] = _("Source is one of %(values)s.") % {"values": ", ".join(Source.values)}
+    if len(address or "") > 200:
+        errors["address"] = _("At most %(n)d characters.") % {"n": 200}
+    if len(reporter_name or "") > 64:
+        errors["reporter_name"] = _("At most %(n)d characters.") % {"n": 64}
+    if len(reporter_phone or "") > 32:
+        errors["reporter_phone"] = _("At most %(n)d characters.") % {"n": 32}
+    grid = None
+    if lat is not None and lon is not None:
+        grid = locate_grid(lat, lon)
+        if grid is None:
+            errors["location"] = _("(%(lat).6f, %(lon).6f) lies outside every grid of the city.") % {
+                "lat": lat,
+                "lon": lon,
+            }
+    if fixed_on_spot:
+        result_note = optional_text(result_note, "result_note")
+        if not result_note:
+            errors["result_note"] = _("Say what was done on the spot.")
+    if errors:
+        raise InvalidInput(errors)
+    processed = process_photos(photos, "photos")
+    if fixed_on_spot and not processed:
+        raise InvalidInput({"photos": _("An event fixed on the spot needs a photo of the result.")})
+
+    if acting is None:
+        if actor is None:
+            raise NotPermitted(_("Sign in to file an event."))
+        acting = require_unit(actor, "report_event", grid, _("file events"))
+    _check_rate(acting, rate_key)
+    if fixed_on_spot and acting.role not in ("grid_worker", "admin"):
+        raise NotPermitted(_("Only grid workers fix events on the spot."))
+
+    now = timezone.now()
+    with written_files() as written, transaction.atomic():
+        event = Event(
+            title=title,
+            description=(description or "").strip(),
+            category=found_category,
+            urgency=urgency_value,
+            source=source,
+            latitude=lat,
+            longitude=lon,
+            address=(address or "").strip(),
+            grid=grid,
+            area_path=grid.path,
+            reporter=acting.user,
+            reporter_name=(reporter_name or "").strip(),
+            reporter_phone=(reporter_phone or "").strip(),
+            owner_unit=owning_unit_for(grid),
+            reported_at=now,
+        )
+        event.save()
+        # City code + date + a sequence drawn from the primary key: unique and
+        # race-free without a counter row that every intake would queue on.
+        event.code = f"{grid.depth_codes[0]}{timezone.localdate(now):%Y%m%d}{event.pk:07d}"
+        before = save_photos(event, processed if not fixed_on_spot else [], AttachmentKind.BEFORE, acting, now, written)
+        sla.on_action(event, "file", now)
+        record(
+            event,
+            acting,
+            "file",
+            from_state="",
+            data={
+                "category": found_category.code,
+                "urgency": int(urgency_value),
+                "source": source,
+                "grid": grid.code,
+                "owner_unit": event.owner_unit.code,
+                "photos": photo_data(before),
+            },
+            at=now,
+            save_anchor=False,
+        )
+        # One UPDATE for what needed the id: the code, and the anchor that binds it.
+        Event.objects.filter(pk=event.pk).update(code=event.code, history_anchor=event.history_anchor)
+        if fixed_on_spot:
+            from_state = run_transition(event, event.to_self_handled, _("fix on the spot"))
+            event.self_handled = True
+            event.handled_at = now
+            event.result_note = result_note
+            after = save_photos(event, processed, AttachmentKind.AFTER, acting, now, written)
+            commit(
+                event,
+                acting,
+                "self_handle",
+                from_state=from_state,
+                reason=result_note,
+                data={"photos": photo_data(after)},
+                at=now,
+            )
+        else:
+            outbox_put("event.file", event=event, payload={"event": event.pk, "code": event.code, "action": "file"})
+            route_new_event(event)
+            event.refresh_from_db()
+    # Only events the filer may see: a point near a district border must not reveal the
+    # neighbour's event codes. Callers without a user (Open311) get none.
+    duplicates = likely_duplicates(
+        category=found_category,
+        latitude=lat,
+        longitude=lon,
+        at=now,
+        exclude_id=event.pk,
+        among=events_for_user(actor) if actor is not None else Event.objects.none(),
+    )
+    return FiledEvent(event=event, duplicates=duplicates)
