@@ -5,8 +5,17 @@ from __future__ import annotations
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Department, Membership, OrgUnit, Role, User
+from accounts.models import (
+    Department,
+    DepartmentUserObjectPermission,
+    Membership,
+    OrgUnit,
+    OrgUnitUserObjectPermission,
+    Role,
+    User,
+)
 from accounts.roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
+from accounts.selectors import forget_grants
 
 
 def _permissions_for(membership: Membership) -> tuple[str, ...]:
@@ -26,8 +35,6 @@ def sync_user_permissions(user: User) -> None:
         else:
             wanted_units.setdefault(membership.org_unit_id, set()).update(perms)
 
-    from accounts.models import DepartmentUserObjectPermission, OrgUnitUserObjectPermission
-
     for model, wanted, target in (
         (OrgUnitUserObjectPermission, wanted_units, OrgUnit),
         (DepartmentUserObjectPermission, wanted_departments, Department),
@@ -46,7 +53,6 @@ def sync_user_permissions(user: User) -> None:
                 assign_perm(codename, user, obj)
             for codename in have - want:
                 remove_perm(codename, user, obj)
-    from accounts.selectors import forget_grants
 
     forget_grants(user)
 

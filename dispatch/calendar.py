@@ -28,56 +28,17 @@ from functools import cached_property
 
 import chinese_calendar
 from django.db.models.signals import post_delete, post_save
-from django.utils.translation import gettext as _
 
+from accounts.models import OrgUnit
 from core.process_cache import ProcessCache
+from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
+from dispatch.periods import merge_periods
 
 DEFAULT_PERIODS = [(time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))]
 
 # The years chinese-calendar 1.x ships official holidays and make-up days for (an unbroken run).
 _official = sorted({d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays)})
 OFFICIAL_YEARS = range(_official[0], _official[-1] + 1)
-
-Period = tuple[time, time]
-
-
-def merge_periods(periods: Iterable[Period]) -> tuple[Period, ...]:
-    """Sorted, with overlapping or touching periods joined: no minute counts twice.
-
-    Saving refuses overlaps; this is the arithmetic's own guard for rows that
-    got in some other way (raw SQL, an old database, a hand-built Calendar).
-    """
-    merged: list[Period] = []
-    for start, end in sorted(periods):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
-def overlap_message(start: time, end: time) -> str:
-    """The error shown beside a period's start when it overlaps `start`–`end`."""
-    return _("Overlaps the working period %(start)s–%(end)s on the same weekday; join them into one.") % {
-        "start": f"{start:%H:%M}",
-        "end": f"{end:%H:%M}",
-    }
-
-
-def overlapping_pairs(periods: Iterable[tuple[int, time, time]]) -> list[tuple[int, int]]:
-    """Pairs of positions (i, j), i < j, of (weekday, start, end) items that share working minutes.
-
-    Periods that only touch (12:00–13:00 and 13:00–14:00) do not overlap.
-    """
-    items = list(periods)
-    return [
-        (i, j)
-        for i, (wd_i, s_i, e_i) in enumerate(items)
-        for j, (wd_j, s_j, e_j) in enumerate(items)
-        if i < j and wd_i == wd_j and s_i < e_j and s_j < e_i
-    ]
 
 
 def known_through(entered_years: Iterable[int], today: date) -> date:
@@ -169,7 +130,6 @@ class _Calendars:
 
 
 def _build() -> _Calendars:
-    from dispatch.models import BusinessCalendar
 
     by_unit: dict[str, Calendar] = {}
     default = BUILT_IN
@@ -206,8 +166,6 @@ def invalidate() -> None:
 
 
 def _connect() -> None:
-    from accounts.models import OrgUnit
-    from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
 
     # Calendars are looked up by their unit's code, which a unit's save may change.
     for model in (BusinessCalendar, CalendarDay, WorkingPeriod, OrgUnit):

@@ -14,6 +14,7 @@ from datetime import date
 from django.utils import timezone
 
 from dispatch.calendar import all_calendars
+from dispatch.models import SlaClock
 
 WARN_FROM = (10, 1)  # month, day: from then on next year's holidays are needed
 
@@ -45,7 +46,6 @@ def calendar_gaps(today: date | None = None) -> list[CalendarGap]:
 
 def unknown_running_deadlines() -> int:
     """Running clocks whose deadline was computed over days their calendar does not know (partial index)."""
-    from dispatch.models import SlaClock
 
     return SlaClock.objects.filter(calendar_unknown=True, stopped_at__isnull=True).count()
 

@@ -19,8 +19,9 @@ import chinese_calendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dispatch.calendar import OFFICIAL_YEARS, invalidate, overlapping_pairs
+from dispatch.calendar import OFFICIAL_YEARS, invalidate
 from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
+from dispatch.periods import overlapping_pairs
 
 CSV_COLUMNS = ("date", "kind", "name")
 KINDS = {"holiday": False, "workday": True}  # kind → is_working; workday = 调休上班

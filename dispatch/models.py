@@ -8,6 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dispatch.choices import DayType, RoutingMode, TargetKind
+from dispatch.periods import overlap_message
+from dispatch.rule_checks import validate_rule
+
 
 class OutboxMessage(models.Model):
     """A side effect waiting to leave: written in the transaction that caused it.
@@ -83,22 +87,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-
-class DayType(models.TextChoices):
-    ANY = "any", _("any day")
-    WORKING = "working", _("working days")
-    REST = "rest", _("rest days and holidays")
-
-
-class RoutingMode(models.TextChoices):
-    AUTO = "auto", _("dispatch automatically")
-    SUGGEST = "suggest", _("suggest to the operator")
-
-
-class TargetKind(models.TextChoices):
-    RELATIVE = "relative", _("department of a type, in the nearest enclosing unit that has one")
-    NAMED = "named", _("a named department")
 
 
 class RoutingRule(models.Model):
@@ -181,9 +169,8 @@ class RoutingRule(models.Model):
         return f"[{self.priority}] {self.name}"
 
     def clean(self) -> None:
-        from dispatch.routing import validate_rule
-
-        validate_rule(self)
+        others = RoutingRule.objects.filter(is_active=True, priority=self.priority).select_related("category", "region")
+        validate_rule(self, others.exclude(pk=self.pk) if self.pk else others)
 
 
 class RoutingSuggestion(models.Model):
@@ -338,8 +325,6 @@ class WorkingPeriod(models.Model):
             return
         if getattr(self, "_siblings_checked", False):
             return
-        from dispatch.calendar import overlap_message
-
         clash = (
             WorkingPeriod.objects.filter(
                 calendar_id=self.calendar_id, weekday=self.weekday, start__lt=self.end, end__gt=self.start

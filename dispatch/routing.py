@@ -1,21 +1,23 @@
 """Routing: which department gets an event, and why every other rule lost.
 
 `simulate()` answers "who would get this?" without filing anything; intake
-calls the same code through `route_new_event()`.
+calls the same `decide()` through `operations.services.intake.route_new_event()`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.grid_index import locate_grid
 from accounts.models import Department, OrgUnit, Tier
 from core.process_cache import ProcessCache
-from dispatch.models import DayType, RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
+from dispatch.models import DayType, RoutingRule, TargetKind
+from dispatch.rule_checks import in_window
 from dispatch.workcalendar import is_working_day
 from incidents.models import Category, Event, Source, Urgency
 
@@ -56,16 +58,6 @@ class Decision:
         return self.winner.co_departments if self.winner else []
 
 
-def _in_window(moment: time, start: time | None, end: time | None) -> bool:
-    if start is None and end is None:
-        return True
-    start = start or time.min
-    end = end or time.max
-    if start <= end:
-        return start <= moment < end
-    return moment >= start or moment < end  # wraps midnight
-
-
 def _keywords(rule: RoutingRule) -> list[str]:
     return [w for w in rule.keywords.replace(",", " ").replace("，", " ").split() if w]
 
@@ -84,7 +76,7 @@ def _mismatch(rule: RoutingRule, s: Situation) -> str | None:
     if rule.sources and s.source not in rule.sources:
         return _("source %(s)s is not one of %(list)s") % {"s": Source(s.source).label, "list": ", ".join(rule.sources)}
     local = timezone.localtime(s.at)
-    if not _in_window(local.time(), rule.time_from, rule.time_to):
+    if not in_window(local.time(), rule.time_from, rule.time_to):
         return _("%(t)s is outside %(a)s–%(b)s") % {
             "t": local.strftime("%H:%M"),
             "a": rule.time_from.strftime("%H:%M") if rule.time_from else "00:00",
@@ -202,7 +194,6 @@ def simulate(
     text: str = "",
 ) -> Decision:
     """ "Who would get this?" — the same decision intake makes, without filing anything."""
-    from accounts.grid_index import locate_grid
 
     grid = locate_grid(latitude, longitude)
     if grid is None:
@@ -228,107 +219,3 @@ def situation_of(event: Event) -> Situation:
         at=event.reported_at,
         text=f"{event.title} {event.description}",
     )
-
-
-def route_new_event(event: Event) -> Decision:
-    """Run the rules on a freshly filed event (inside its transaction).
-
-    auto → dispatched at once by the system; suggest → a suggestion for the
-    operator; no match → it waits for the operators that own it.
-    """
-    from incidents.permissions import SYSTEM
-    from operations.services import event_dispatch
-
-    decision = decide(situation_of(event))
-    if decision.winner is None:
-        return decision
-    rule = decision.winner.rule
-    if rule.mode == RoutingMode.AUTO:
-        event_dispatch(
-            actor=None,
-            acting=SYSTEM,
-            event_id=event.pk,
-            department=decision.department,
-            co_departments=decision.co_departments,
-            note=_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name},
-        )
-    else:
-        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=decision.department)
-        suggestion.co_departments.set(decision.co_departments)
-    return decision
-
-
-# --- rule validation: refuse ties when saved
-
-
-def _category_overlap(a: RoutingRule, b: RoutingRule) -> bool:
-    if not a.category_id or not b.category_id:
-        return True
-    ca, cb = a.category, b.category
-    return ca.pk == cb.pk or ca.parent_id == cb.pk or cb.parent_id == ca.pk
-
-
-def _region_overlap(a: RoutingRule, b: RoutingRule) -> bool:
-    if not a.region_id or not b.region_id:
-        return True
-    return a.region.path.startswith(b.region.path) or b.region.path.startswith(a.region.path)
-
-
-def _list_overlap(x: list, y: list) -> bool:
-    return not x or not y or bool(set(x) & set(y))
-
-
-def _minutes(start: time | None, end: time | None) -> set[int]:
-    # Time windows as sets of minutes of the day: exact, and 1,440 elements is nothing.
-    out = set()
-    for m in range(24 * 60):
-        if _in_window(time(m // 60, m % 60), start, end):
-            out.add(m)
-    return out
-
-
-def could_tie(a: RoutingRule, b: RoutingRule) -> bool:
-    """True when some event could match both rules (keywords never rule that out)."""
-    return (
-        a.priority == b.priority
-        and _category_overlap(a, b)
-        and _region_overlap(a, b)
-        and _list_overlap(a.urgencies, b.urgencies)
-        and _list_overlap(a.sources, b.sources)
-        and (a.day_type == DayType.ANY or b.day_type == DayType.ANY or a.day_type == b.day_type)
-        and bool(_minutes(a.time_from, a.time_to) & _minutes(b.time_from, b.time_to))
-    )
-
-
-def validate_rule(rule: RoutingRule) -> None:
-    errors: dict[str, str] = {}
-    if rule.target_kind == TargetKind.RELATIVE and not rule.department_type_id:
-        errors["department_type"] = _("A relative target needs a department type.")
-    if rule.target_kind == TargetKind.NAMED and not rule.department_id:
-        errors["department"] = _("Name the department.")
-    bad_u = [u for u in rule.urgencies or [] if u not in Urgency.values]
-    if bad_u or not isinstance(rule.urgencies, list):
-        errors["urgencies"] = _("Urgencies are a list of %(v)s.") % {"v": Urgency.values}
-    bad_s = [s for s in rule.sources or [] if s not in Source.values]
-    if bad_s or not isinstance(rule.sources, list):
-        errors["sources"] = _("Sources are a list of %(v)s.") % {"v": ", ".join(Source.values)}
-    if rule.time_from and rule.time_to and rule.time_from == rule.time_to:
-        errors["time_to"] = _("An empty time window never matches.")
-    if errors:
-        raise ValidationError(errors)
-    if not rule.is_active:
-        return
-    others = RoutingRule.objects.filter(is_active=True, priority=rule.priority).select_related("category", "region")
-    if rule.pk:
-        others = others.exclude(pk=rule.pk)
-    for other in others:
-        if could_tie(rule, other):
-            raise ValidationError(
-                {
-                    "priority": _(
-                        "Rule “%(other)s” (id %(id)s) has the same priority and could match the same events; "
-                        "give one of them another priority or make their conditions exclusive."
-                    )
-                    % {"other": other.name, "id": other.pk}
-                }
-            )

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from dispatch.calendar import Calendar, merge_periods
+from dispatch.calendar import Calendar
+from dispatch.periods import merge_periods
 
 MAX_DAYS = 3 * 366  # a limit that needs more than three years of working days is a configuration error
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import units_granting
 from core.errors import NotPermitted
 from incidents.models import ContactReveal, Event
 from incidents.permissions import unit_grant
@@ -46,7 +47,6 @@ def may_reveal(user: User, event: Event) -> bool:
 
 def reveal_roots(user: User) -> list[str]:
     """Paths of the units where the user may reveal contacts; compute once per request for lists."""
-    from accounts.selectors import units_granting
 
     return [u.path for codename in ("operate_event", "supervise_event") for u in units_granting(user, codename)]
 

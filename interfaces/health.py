@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 
+from celery import current_app as celery_app
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from citygov.celery import app as celery_app
+from dispatch.calendar_health import calendar_status
+from operations.outbox import dead_letters
 
 
 def check_database() -> dict:
@@ -40,7 +42,6 @@ def check_broker() -> dict:
 
 def count_dead_letters() -> int | None:
     """Outbox messages that failed every attempt; None when the database does not answer."""
-    from operations.outbox import dead_letters
 
     try:
         return dead_letters().count()
@@ -50,7 +51,6 @@ def count_dead_letters() -> int | None:
 
 def check_calendar() -> dict:
     """Do the calendars know the holidays deadlines run into? Reported only: never a reason for 503."""
-    from dispatch.calendar_health import calendar_status
 
     try:
         return calendar_status()

@@ -27,6 +27,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from core.stored_files import discarded_on_rollback
+from interfaces.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=48)
@@ -82,7 +83,6 @@ def fingerprint(request) -> str:
 
 def begin(scope: str, key: str, print_: str):
     """Claim a key. Returns the new record, or raises IdempotencyMismatch / IdempotencyInFlight / Replay."""
-    from interfaces.models import IdempotencyKey
 
     for _attempt in range(3):
         try:
@@ -177,7 +177,6 @@ class IdempotentMixin:
 
 def purge_expired() -> int:
     """Delete keys past their 48 hours (beat runs it; see CELERY_BEAT_SCHEDULE). Returns how many."""
-    from interfaces.models import IdempotencyKey
 
     deleted, _ = IdempotencyKey.objects.filter(created_at__lte=timezone.now() - KEEP).delete()
     return deleted

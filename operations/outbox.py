@@ -11,11 +11,14 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from dispatch.models import OutboxMessage
+
+DRAIN_TASK = "dispatch.deliver_outbox"  # the Celery task that runs deliver_pending()
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,9 @@ def kick_on_commit(func) -> None:
 
 
 def _kick() -> None:
-    from operations.tasks import deliver_outbox
-
+    # By name: operations.tasks registers the task and imports this module, not the other way round.
     try:
-        deliver_outbox.delay()
+        current_app.send_task(DRAIN_TASK)
     except Exception:  # broker down: the periodic drain delivers it later
         log.warning("outbox: broker unreachable, message left for the periodic drain", exc_info=True)
 

@@ -1,24 +1,24 @@
+"""Celery tasks: thin wrappers that beat and the outbox kicks call. Names are stable wire names."""
+
+from dataclasses import asdict
+
 from celery import shared_task
 
-from operations.outbox import deliver_pending
+from operations.outbox import DRAIN_TASK, deliver_pending
+from operations.sweep import sweep
+from operations.webhooks import DELIVERY_TASK, deliver_due
 
 
-@shared_task(name="dispatch.deliver_outbox", ignore_result=True)
+@shared_task(name=DRAIN_TASK, ignore_result=True)
 def deliver_outbox() -> int:
     return deliver_pending()
 
 
-@shared_task(name="dispatch.deliver_webhooks", ignore_result=True)
+@shared_task(name=DELIVERY_TASK, ignore_result=True)
 def deliver_webhooks() -> int:
-    from operations.webhooks import deliver_due
-
     return deliver_due()
 
 
 @shared_task(name="dispatch.sla_sweep", ignore_result=True)
 def sla_sweep() -> dict:
-    from dataclasses import asdict
-
-    from operations.sweep import sweep
-
     return asdict(sweep())

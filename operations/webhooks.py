@@ -19,12 +19,16 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Department
 from dispatch.models import DeliveryStatus, DepartmentEndpoint, OutboxMessage, WebhookDelivery
 from operations.outbox import handles, kick_on_commit
+
+DELIVERY_TASK = "dispatch.deliver_webhooks"  # the Celery task that runs deliver_due()
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,6 @@ def _targets(message: OutboxMessage) -> list:
 
 
 def _department_by_code(code):
-    from accounts.models import Department
 
     return Department.objects.filter(code=code).first() if code else None
 
@@ -122,10 +125,9 @@ def queue_webhooks(message: OutboxMessage) -> None:
 
 
 def _kick() -> None:
-    from operations.tasks import deliver_webhooks
-
+    # By name: operations.tasks registers the task and imports this module, not the other way round.
     try:
-        deliver_webhooks.delay()
+        current_app.send_task(DELIVERY_TASK)
     except Exception:
         log.warning("webhooks: broker unreachable, deliveries left for the periodic run", exc_info=True)
 

@@ -16,9 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from dispatch.calendar import known_through, overlap_message, overlapping_pairs
+from dispatch.calendar import known_through
 from dispatch.calendar_health import calendar_gaps, needed_through, unknown_running_deadlines
 from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
+from dispatch.periods import overlap_message, overlapping_pairs
 
 FLAGGED_RUNNING = "?calendar_unknown__exact=1&stopped_at__isnull=True"
 

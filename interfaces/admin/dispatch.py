@@ -267,4 +267,3 @@ class SlaClockAdmin(EventScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-

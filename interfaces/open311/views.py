@@ -27,8 +27,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.grid_index import locate_grid
+from accounts.models import OrgUnit
 from core.errors import InvalidInput, NotPermitted, RateLimited
 from core.stored_files import discarded_on_rollback
+from dispatch.models import SlaClock
 from incidents.models import OPEN_STATES, Category, Event, EventRecord, Open311Key, Source, State, Urgency
 from incidents.permissions import Acting
 from incidents.selectors import public_events
@@ -211,7 +214,6 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
 
 
 def _overall_due(event: Event) -> datetime | None:
-    from dispatch.models import SlaClock
 
     clock = SlaClock.objects.filter(event=event, step="overall").order_by("-id").first()
     return clock.due_at if clock else None
@@ -378,8 +380,6 @@ def locate_address(address: str) -> tuple[float, float] | None:
     """
     from shapely.geometry import shape
 
-    from accounts.models import OrgUnit
-
     address = address.strip()[:200]
     if not address:
         return None
@@ -400,7 +400,6 @@ def _ctype(fmt: str) -> str:
 
 
 def _file(request, fmt, key, code, description, urgency, landmark, media_url, name, p) -> HttpResponse:
-    from accounts.grid_index import locate_grid
 
     try:
         lat, lon = float(p["lat"]), float(p["long"])

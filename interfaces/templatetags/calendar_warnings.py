@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from interfaces.admin.calendars import calendar_warnings as warning_lines
+
 register = template.Library()
 
 
@@ -13,9 +15,8 @@ def calendar_warnings(context) -> str:
     request = context.get("request")
     if request is None or not request.user.has_perm("dispatch.view_businesscalendar"):
         return ""
-    from interfaces.admin.calendars import calendar_warnings as lines
 
-    found = lines()
+    found = warning_lines()
     if not found:
         return ""
     items = format_html_join("", '<li class="warning">{}</li>', ((line,) for line in found))

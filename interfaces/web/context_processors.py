@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from accounts.models import Role
+from dispatch.models import Notification
+
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from accounts.models import Role
-    from dispatch.models import Notification
 
     roles = set(user.memberships.values_list("role", flat=True))
     if user.is_superuser:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
 from core.errors import InvalidInput
-from incidents.models import Category, Urgency
+from incidents.models import Category, Source, State, Urgency
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -84,7 +84,6 @@ class ReportForm(ServiceForm):
     file_anyway = forms.BooleanField(label=_("this is not one of the events above: file it anyway"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from incidents.models import Source
 
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
@@ -179,7 +178,6 @@ class QueueFilterForm(forms.Form):
         return data
 
     def __init__(self, *args, **kwargs):
-        from incidents.models import Source, State
 
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("needs action")), ("all", _("all states")), *State.choices]

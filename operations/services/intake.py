@@ -14,10 +14,11 @@ from accounts.models import OrgUnit, Tier, User
 from core.errors import InvalidInput, NotPermitted, RateLimited
 from core.ratelimit import allow
 from dispatch import sla
-from dispatch.routing import route_new_event
+from dispatch.models import RoutingMode, RoutingSuggestion
+from dispatch.routing import Decision, decide, situation_of
 from incidents.duplicates import Duplicate, likely_duplicates
 from incidents.models import AttachmentKind, Category, Event, Source, Urgency
-from incidents.permissions import Acting, require_unit
+from incidents.permissions import SYSTEM, Acting, require_unit
 from incidents.photos import process_photos
 from incidents.selectors import events_for_user
 from operations.outbox import outbox_put
@@ -30,6 +31,7 @@ from operations.services._base import (
     save_photos,
     written_files,
 )
+from operations.services.lifecycle import event_dispatch
 
 
 @dataclass
@@ -238,3 +240,28 @@ def event_file(
         among=events_for_user(actor) if actor is not None else Event.objects.none(),
     )
     return FiledEvent(event=event, duplicates=duplicates)
+
+
+def route_new_event(event: Event) -> Decision:
+    """Run the routing rules on a freshly filed event, inside its transaction.
+
+    auto → dispatched at once by the system (派遣, through the same service an operator uses);
+    suggest → a suggestion for the operator; no match → it waits for the operators that own it.
+    """
+    decision = decide(situation_of(event))
+    if decision.winner is None:
+        return decision
+    rule = decision.winner.rule
+    if rule.mode == RoutingMode.AUTO:
+        event_dispatch(
+            actor=None,
+            acting=SYSTEM,
+            event_id=event.pk,
+            department=decision.department,
+            co_departments=decision.co_departments,
+            note=_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name},
+        )
+    else:
+        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=decision.department)
+        suggestion.co_departments.set(decision.co_departments)
+    return decision

@@ -18,7 +18,9 @@ def test_healthz_answers_200_when_database_and_broker_answer(client):
 
 def test_healthz_answers_503_when_the_broker_does_not(client, monkeypatch):
     # A port nothing listens on: a real connection attempt, refused.
-    monkeypatch.setattr(health, "celery_app", Celery("unreachable", broker="redis://127.0.0.1:1/0"))
+    monkeypatch.setattr(
+        health, "celery_app", Celery("unreachable", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    )
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["ok"] is False

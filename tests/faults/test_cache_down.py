@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from dispatch.models import DepartmentEndpoint, OutboxMessage
 from incidents.models import Event, State
-from operations.tasks import deliver_outbox
+from operations import outbox
 from operations.webhooks import sign_request
 from tests.factories import dept, file_event, point_in, user
 
@@ -29,9 +29,11 @@ def redis_down(settings, monkeypatch):
             "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
         }
     }
-    down = Celery("down", broker=DEAD_REDIS)
+    down = Celery("down", broker=DEAD_REDIS, set_as_current=False)
     down.conf.broker_connection_retry = False
-    monkeypatch.setattr(deliver_outbox, "delay", lambda: down.send_task("dispatch.deliver_outbox", retry=False))
+    down.conf.task_publish_retry = False
+    # The outbox kicks its drain by task name through the current Celery app: make that the dead one.
+    monkeypatch.setattr(outbox, "current_app", down)
     from django.core.cache import cache
 
     with pytest.raises(Exception):  # noqa: B017 - any error: the point is that the raw client fails

@@ -12,10 +12,9 @@ from rest_framework.test import APIClient
 
 from dispatch.models import Notification, OutboxMessage, RoutingRule
 from incidents.models import Event
-from operations import notifications
+from operations import notifications, outbox
 from operations.outbox import deliver_pending
 from operations.sweep import sweep
-from operations.tasks import deliver_outbox
 from tests.factories import accepted_event, file_event, point_in, user
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -27,9 +26,11 @@ def test_intake_succeeds_while_the_broker_is_down_and_effects_follow_later(
 ):
     RoutingRule.objects.update(is_active=False)
     # A broker address where nothing listens: publishing really fails.
-    down = Celery("down", broker="redis://127.0.0.1:1/0")
+    down = Celery("down", broker="redis://127.0.0.1:1/0", set_as_current=False)
     down.conf.broker_connection_retry = False
-    monkeypatch.setattr(deliver_outbox, "delay", lambda: down.send_task("dispatch.deliver_outbox", retry=False))
+    down.conf.task_publish_retry = False
+    # The outbox kicks its drain by task name through the current Celery app: make that the dead one.
+    monkeypatch.setattr(outbox, "current_app", down)
     client = APIClient()
     client.force_authenticate(user("gw_nanhu1"))
     lat, lon = point_in()
