@@ -119,7 +119,7 @@ def attachment_for_user(
 
 def public_events() -> QuerySet[Event]:
     """What anonymous Open311 readers get: the requests filed through Open311 (the public's own
-    reports), shown only through the public fields of interfaces.open311.views (no reporter, no contact,
+    reports), shown only through the public fields of interfaces.open311.public (no reporter, no contact,
     no internal reasons). Events filed by staff, sensors or the hotline stay internal."""
     return (
         Event.objects.filter(source="open311").select_related("category", "lead_department").exclude(code__isnull=True)

@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from interfaces.open311.render import errors as open311_errors  # the spec's error list, one place
+
 log = logging.getLogger(__name__)
 
 # Short: an outage is usually a restart, and clients back off on their own as well.
@@ -84,8 +86,6 @@ def response_for(request: HttpRequest) -> HttpResponse:
     if path.startswith("/api/"):
         response: HttpResponse = JsonResponse(api_body(), status=503, json_dumps_params={"ensure_ascii": False})
     elif path.startswith("/open311/"):
-        from interfaces.open311.views import _errors as open311_errors  # the spec's error list, one place
-
         response = open311_errors("xml" if path.endswith(".xml") else "json", 503, message())
     elif _wants_json(request):
         response = JsonResponse(api_body(), status=503, json_dumps_params={"ensure_ascii": False})

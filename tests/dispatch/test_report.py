@@ -7,11 +7,10 @@ import pytest
 from freezegun import freeze_time
 from openpyxl import load_workbook
 
-from accounts.models import Department, Role, User
+from accounts.models import Department, OrgUnit, Role, User
 from accounts.services import membership_grant
 from dispatch.models import RoutingRule
 from dispatch.reports import sla_report
-from incidents.models import OrgUnit
 from operations import services as s
 from operations.sweep import sweep
 from tests.factories import dept, file_event, png, user
