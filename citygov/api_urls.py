@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from interfaces.api import department as dept
 from interfaces.api import events
+from interfaces.api import operations as operation_views
 from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
 from interfaces.attachments import EventPhotoView
 
@@ -18,7 +19,7 @@ urlpatterns = [
     path("events/<str:code>/photos/<int:attachment_id>", EventPhotoView.as_view(), name="event-photo"),
     *[
         path(f"events/<str:code>/{name}", view.as_view(), name=f"event-{name}")
-        for name, view in events.OPERATION_VIEWS.items()
+        for name, view in operation_views.OPERATION_VIEWS.items()
     ],
     path("requests", events.PendingRequestsView.as_view(), name="requests"),
     path("requests/<int:pk>/decide", events.RequestDecideView.as_view(), name="request-decide"),
@@ -28,15 +29,8 @@ urlpatterns = [
     path("routing/simulate", RoutingSimulationView.as_view(), name="routing-simulate"),
     path("reports/sla", SlaReportView.as_view(), name="sla-report"),
     path("department-system/events", dept.DepartmentInboxView.as_view(), name="dept-inbox"),
-    path("department-system/events/<str:code>/accept", dept.DepartmentAcceptView.as_view(), name="dept-accept"),
-    path("department-system/events/<str:code>/return", dept.DepartmentReturnView.as_view(), name="dept-return"),
-    path(
-        "department-system/events/<str:code>/extension", dept.DepartmentExtensionView.as_view(), name="dept-extension"
-    ),
-    path(
-        "department-system/events/<str:code>/suspension",
-        dept.DepartmentSuspensionView.as_view(),
-        name="dept-suspension",
-    ),
-    path("department-system/events/<str:code>/result", dept.DepartmentResultView.as_view(), name="dept-result"),
+    *[
+        path(f"department-system/events/<str:code>/{slug}", view.as_view(), name=f"dept-{slug}")
+        for slug, view in dept.DEPARTMENT_VIEWS.items()
+    ],
 ]

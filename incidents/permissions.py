@@ -69,7 +69,7 @@ def unit_grant(user: User, codename: str, unit: OrgUnit) -> Acting | None:
     return Acting(user=user, role=role, unit=granting_unit)
 
 
-def department_grant(user: User, codename: str, department: Department | None) -> Acting | None:
+def department_grant(user: User | None, codename: str, department: Department | None) -> Acting | None:
     if department is None or user is None or not user.is_authenticated or not user.is_active:
         return None
     if not DepartmentUserObjectPermission.objects.filter(
@@ -105,3 +105,69 @@ def require_handler(
             raise NotPermitted(_("You may not %(what)s: only the handling department may.") % {"what": what})
         return acting
     return require_department(actor, "handle_event", department, what)
+
+
+# --- who may: one object per kind of actor, shared by the services (which enforce it) and the
+# operations table (which shows it, draws the action forms and writes the permission docs).
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who may perform an operation on an event: a grant on a unit of the event, or on its department.
+
+    `unit` names the event's unit the grant is checked on ("owner": the tier that owns the event
+    now; "place": its grid); `departments` the event's departments ("lead", or "lead_or_co").
+    """
+
+    description: str
+    unit_codename: str = ""
+    unit: str = ""  # "owner" | "place"
+    department_codename: str = ""
+    departments: str = ""  # "lead" | "lead_or_co"
+
+    def acting(self, user: User | None, event) -> Acting | None:
+        """The capacity in which `user` may act, or None (no exception: for showing forms)."""
+        if user is None:
+            return None
+        if self.unit_codename:
+            unit = event.owner_unit if self.unit == "owner" else event.grid
+            if acting := unit_grant(user, self.unit_codename, unit):
+                return acting
+        if self.department_codename:
+            departments = [event.lead_department]
+            if self.departments == "lead_or_co":
+                departments += list(event.co_departments.all())
+            for department in departments:
+                if acting := department_grant(user, self.department_codename, department):
+                    return acting
+        return None
+
+    def require(self, user: User | None, event, what: str) -> Acting:
+        acting = self.acting(user, event)
+        if acting is None:
+            if not self.department_codename:
+                unit = event.owner_unit if self.unit == "owner" else event.grid
+                raise NotPermitted(
+                    _("You may not %(what)s here: it needs a role in %(unit)s or above.")
+                    % {"what": what, "unit": unit.name}
+                )
+            raise NotPermitted(_("You may not %(what)s: only the handling department may.") % {"what": what})
+        return acting
+
+
+OPERATOR = Who("operator of the tier that owns the event, or above", "operate_event", "owner")
+VERIFIER = Who("grid worker or operator of the place, or above", "verify_event", "place")
+SUPERVISOR = Who("supervisor of the place, or above", "supervise_event", "place")
+LEAD_HANDLER = Who(
+    "handler of the lead department, or its system", department_codename="handle_event", departments="lead"
+)
+HANDLER = Who(
+    "handler of the lead or a co-handling department", department_codename="handle_event", departments="lead_or_co"
+)
+SUPERVISOR_OR_LEAD = Who(
+    "supervisor of the place, or the lead department",
+    "supervise_event",
+    "place",
+    department_codename="handle_event",
+    departments="lead",
+)

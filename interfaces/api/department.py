@@ -1,4 +1,5 @@
-"""The inbound API for department systems: accept, return, ask for an extension or a suspension, submit results.
+"""The inbound API for department systems: the operations the table offers them (accept, return,
+ask for an extension or a suspension, submit the result).
 
 Each request is signed with the department's shared secret (same scheme as
 our webhooks). A department system acts only on events it leads; any other
@@ -7,14 +8,12 @@ event is "not found" to it.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions, serializers
@@ -26,7 +25,9 @@ from core.errors import NotFound
 from dispatch.models import DepartmentEndpoint
 from incidents.models import OPEN_STATES, Event
 from incidents.permissions import Acting
-from operations import services
+from interfaces.api.operations import input_serializer, parsed_values
+from operations import table
+from operations.table import Operation
 from operations.webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
 
 
@@ -103,25 +104,6 @@ class _DepartmentView(APIView):
         return event
 
 
-class DepartmentReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
-class DepartmentExtensionInput(serializers.Serializer):
-    hours = serializers.IntegerField(min_value=1, max_value=720)
-    reason = serializers.CharField(max_length=2000)
-
-
-class DepartmentPhotoInput(serializers.Serializer):
-    filename = serializers.CharField(max_length=100)
-    content_base64 = serializers.CharField()
-
-
-class DepartmentResultInput(serializers.Serializer):
-    note = serializers.CharField(max_length=2000)
-    photos = DepartmentPhotoInput(many=True, min_length=1, max_length=9)
-
-
 class DepartmentEventState(serializers.Serializer):
     code = serializers.CharField()
     state = serializers.CharField()
@@ -147,90 +129,42 @@ class DepartmentInboxView(_DepartmentView):
         return Response([{"code": e.code, "state": e.state, "version": e.version} for e in events])
 
 
-class DepartmentAcceptView(_DepartmentView):
-    @extend_schema(request=None, responses={200: DepartmentEventState}, parameters=[CODE], tags=["department systems"])
-    def post(self, request, code: str):
-        event = self.own_event(request, code)
-        services.event_accept(actor=None, acting=request.user.acting, event_id=event.pk)
-        return Response(_state(event))
+def _department_view(op: Operation) -> type[_DepartmentView]:
+    """The signed endpoint of one table operation; a request answers 201 (it creates a request to
+    decide), a state change 200."""
+    input_class = input_serializer(op.inputs, prefix="Department")
+    status = 201 if op.target is None else 200
 
-
-class DepartmentReturnView(_DepartmentView):
-    @extend_schema(
-        request=DepartmentReasonInput,
-        responses={200: DepartmentEventState},
-        parameters=[CODE],
-        tags=["department systems"],
-    )
-    def post(self, request, code: str):
-        event = self.own_event(request, code)
-        data = DepartmentReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.event_return(
-            actor=None, acting=request.user.acting, event_id=event.pk, reason=data.validated_data["reason"]
+    class DepartmentOperationView(_DepartmentView):
+        @extend_schema(
+            request=input_class if op.inputs.fields else None,
+            responses={status: DepartmentEventState},
+            parameters=[CODE],
+            tags=["department systems"],
         )
-        return Response(_state(event))
+        def post(self, request, code: str):
+            event = self.own_event(request, code)
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            table.perform(
+                op,
+                actor=None,
+                acting=request.user.acting,
+                event_id=event.pk,
+                values=parsed_values(op, request.user, data.validated_data),
+                expected_version=data.validated_data.get("expected_version"),
+            )
+            return Response(_state(event), status=status)
+
+    DepartmentOperationView.__name__ = f"Department{op.name.title().replace('-', '')}View"
+    DepartmentOperationView.__doc__ = f"{op.name.replace('-', ' ').capitalize()}, by the lead department's own system."
+    return DepartmentOperationView
 
 
-class DepartmentExtensionView(_DepartmentView):
-    @extend_schema(
-        request=DepartmentExtensionInput,
-        responses={201: DepartmentEventState},
-        parameters=[CODE],
-        tags=["department systems"],
-    )
-    def post(self, request, code: str):
-        event = self.own_event(request, code)
-        data = DepartmentExtensionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.extension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
-        return Response(_state(event), status=201)
-
-
-class DepartmentSuspensionInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-    until = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="e.g. 2027-03-31")
-
-
-class DepartmentSuspensionView(_DepartmentView):
-    """Ask a supervisor to suspend (挂账) an accepted event, before its deadline."""
-
-    @extend_schema(
-        request=DepartmentSuspensionInput,
-        responses={201: DepartmentEventState},
-        parameters=[CODE],
-        tags=["department systems"],
-    )
-    def post(self, request, code: str):
-        event = self.own_event(request, code)
-        data = DepartmentSuspensionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.suspension_request(actor=None, acting=request.user.acting, event_id=event.pk, **data.validated_data)
-        return Response(_state(event), status=201)
-
-
-class DepartmentResultView(_DepartmentView):
-    @extend_schema(
-        request=DepartmentResultInput,
-        responses={200: DepartmentEventState},
-        parameters=[CODE],
-        tags=["department systems"],
-    )
-    def post(self, request, code: str):
-        event = self.own_event(request, code)
-        data = DepartmentResultInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        photos = []
-        for i, photo in enumerate(data.validated_data["photos"]):
-            try:
-                raw = base64.b64decode(photo["content_base64"], validate=True)
-            except ValueError:
-                raise serializers.ValidationError({"photos": [f"Photo {i + 1} is not valid base64."]}) from None
-            photos.append(SimpleUploadedFile(photo["filename"], raw))
-        services.event_submit_result(
-            actor=None, acting=request.user.acting, event_id=event.pk, note=data.validated_data["note"], photos=photos
-        )
-        return Response(_state(event))
+# path under /api/v1/department-system/events/{code}/ → view, for every operation the table offers them
+DEPARTMENT_VIEWS: dict[str, type[_DepartmentView]] = {
+    op.department_path: _department_view(op) for op in table.offered(table.DEPARTMENT)
+}
 
 
 class DepartmentSignatureScheme(OpenApiAuthenticationExtension):

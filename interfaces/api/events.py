@@ -8,7 +8,7 @@ from datetime import datetime, time
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from incidents.selectors import event_for_user, events_for_user, history_for_use
 from interfaces.api.dispatch import ClockSerializer
 from interfaces.attachments import api_photo_url
 from interfaces.idempotency import IdempotentMixin
-from interfaces.outcomes import lost_sight_message
+from interfaces.inputs import MAX_DAY, MIN_DAY
 from operations import services
 
 # Sources a signed-in caller may name; Open311 intake has its own endpoint.
@@ -145,7 +145,6 @@ EVENT_FILTERS = [
 
 
 def _day(value: str, name: str):
-    from interfaces.web.forms import MAX_DAY, MIN_DAY
 
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar day, not an instant
@@ -295,222 +294,10 @@ class EventHistoryView(APIView):
         return Response(RecordSerializer(history_for_user(request.user, records), many=True).data)
 
 
-# --- lifecycle operations: POST /api/v1/events/{code}/{operation}
-
-
-class VersionInput(serializers.Serializer):
+class DecisionInput(serializers.Serializer):
     expected_version = serializers.IntegerField(
         required=False, min_value=1, help_text="Refuse with 409 if the event changed."
     )
-
-
-class DispatchInput(VersionInput):
-    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.filter(is_active=True))
-    co_departments = serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.filter(is_active=True), many=True, required=False
-    )
-
-
-class RedispatchInput(DispatchInput):
-    reason = serializers.CharField(max_length=2000)
-
-
-class ReasonInput(VersionInput):
-    reason = serializers.CharField(max_length=2000)
-
-
-class NoteInput(VersionInput):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    photos = PhotoField(many=True, required=False, max_length=9)
-
-
-class VerifyInput(NoteInput):
-    passed = serializers.BooleanField()
-
-
-class ExtensionInput(VersionInput):
-    hours = serializers.IntegerField(min_value=1, max_value=720)
-    reason = serializers.CharField(max_length=2000)
-
-
-class MergeInput(VersionInput):
-    into = serializers.CharField(help_text="Code of the event this one duplicates")
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-def _v(d):
-    return d.get("expected_version")
-
-
-def _merge(user, event, d):
-    target = event_for_user(user, code=d["into"])
-    services.event_merge(
-        actor=user, event_id=event.pk, into_event_id=target.pk, reason=d.get("reason", ""), expected_version=_v(d)
-    )
-
-
-OPERATIONS = {
-    "dispatch": (
-        DispatchInput,
-        lambda u, e, d: services.event_dispatch(
-            actor=u,
-            event_id=e.pk,
-            department=d["department"],
-            co_departments=d.get("co_departments", []),
-            expected_version=_v(d),
-        ),
-    ),
-    "redispatch": (
-        RedispatchInput,
-        lambda u, e, d: services.event_redispatch(
-            actor=u,
-            event_id=e.pk,
-            department=d["department"],
-            co_departments=d.get("co_departments", []),
-            reason=d["reason"],
-            expected_version=_v(d),
-        ),
-    ),
-    "escalate": (
-        ReasonInput,
-        lambda u, e, d: services.event_escalate(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
-    ),
-    "accept": (VersionInput, lambda u, e, d: services.event_accept(actor=u, event_id=e.pk, expected_version=_v(d))),
-    "return": (
-        ReasonInput,
-        lambda u, e, d: services.event_return(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
-    ),
-    "submit-result": (
-        NoteInput,
-        lambda u, e, d: services.event_submit_result(
-            actor=u,
-            event_id=e.pk,
-            note=d.get("note", ""),
-            photos=decode_photos(d.get("photos", [])),
-            expected_version=_v(d),
-        ),
-    ),
-    "note": (
-        NoteInput,
-        lambda u, e, d: services.event_add_note(
-            actor=u,
-            event_id=e.pk,
-            note=d.get("note", ""),
-            photos=decode_photos(d.get("photos", [])),
-            expected_version=_v(d),
-        ),
-    ),
-    "verify": (
-        VerifyInput,
-        lambda u, e, d: services.event_verify(
-            actor=u,
-            event_id=e.pk,
-            passed=d["passed"],
-            note=d.get("note", ""),
-            photos=decode_photos(d.get("photos", [])),
-            expected_version=_v(d),
-        ),
-    ),
-    "close": (
-        NoteInput,
-        lambda u, e, d: services.event_close(actor=u, event_id=e.pk, note=d.get("note", ""), expected_version=_v(d)),
-    ),
-    "reopen": (
-        ReasonInput,
-        lambda u, e, d: services.event_reopen(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
-    ),
-    "urge": (
-        NoteInput,
-        lambda u, e, d: services.event_urge(actor=u, event_id=e.pk, note=d.get("note", ""), expected_version=_v(d)),
-    ),
-    "extension-request": (
-        ExtensionInput,
-        lambda u, e, d: services.extension_request(
-            actor=u, event_id=e.pk, hours=d["hours"], reason=d["reason"], expected_version=_v(d)
-        ),
-    ),
-    "suspension-request": (
-        ReasonInput,
-        lambda u, e, d: services.suspension_request(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
-    ),
-    "invalidation-request": (
-        ReasonInput,
-        lambda u, e, d: services.invalidation_request(
-            actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)
-        ),
-    ),
-    "invalidate": (
-        ReasonInput,
-        lambda u, e, d: services.event_invalidate(actor=u, event_id=e.pk, reason=d["reason"], expected_version=_v(d)),
-    ),
-    "resume": (
-        NoteInput,
-        lambda u, e, d: services.event_resume(actor=u, event_id=e.pk, note=d.get("note", ""), expected_version=_v(d)),
-    ),
-    "merge": (MergeInput, _merge),
-}
-
-
-class LostSightOutcome(serializers.Serializer):
-    """What the caller may still know after an operation that took the event out of their view
-    (a department that returned it, an operator who merged it away): the outcome, not the event."""
-
-    code = serializers.CharField()
-    state = serializers.CharField()
-    version = serializers.IntegerField()
-    visible = serializers.BooleanField(help_text="Always false here: the event is no longer in your view.")
-    message = serializers.CharField()
-
-
-OPERATION_RESULT = PolymorphicProxySerializer(
-    component_name="OperationResult",
-    serializers=[EventSerializer, LostSightOutcome],
-    resource_type_field_name=None,
-)
-
-
-def operation_outcome(request, event_id: int, name: str) -> dict:
-    """The true outcome of an operation that succeeded: the event as the caller now sees it, or,
-    when the operation took it out of their view, its code, state, version and a message. A 404
-    here would tell a client that retries to perform the operation a second time."""
-    try:
-        return EventSerializer(event_for_user(request.user, pk=event_id), context={"request": request}).data
-    except NotFound:
-        code, state, version = Event.objects.values_list("code", "state", "version").get(pk=event_id)
-        return {
-            "code": code,
-            "state": state,
-            "version": version,
-            "visible": False,
-            "message": lost_sight_message(name, state),
-        }
-
-
-def _operation_view(name: str, input_class, perform):
-    class OperationView(IdempotentMixin, APIView):
-        @extend_schema(
-            request=input_class,
-            responses={200: OPERATION_RESULT},
-            tags=["lifecycle"],
-            operation_id=f"events_{name.replace('-', '_')}",
-            summary=f"{name} an event",
-        )
-        def post(self, request, code: str):
-            event = event_for_user(request.user, code=code)
-            data = input_class(data=request.data)
-            data.is_valid(raise_exception=True)
-            perform(request.user, event, data.validated_data)
-            return Response(operation_outcome(request, event.pk, name))
-
-    OperationView.__name__ = f"Event{name.title().replace('-', '')}View"
-    OperationView.__doc__ = f"{name.replace('-', ' ').capitalize()} (one lifecycle operation; see docs/PERMISSIONS.md)."
-    return OperationView
-
-
-OPERATION_VIEWS = {name: _operation_view(name, inp, fn) for name, (inp, fn) in OPERATIONS.items()}
-
-
-class DecisionInput(VersionInput):
     approve = serializers.BooleanField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 

@@ -16,20 +16,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Department, OrgUnit, Tier
+from accounts.models import OrgUnit, Tier
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
 from dispatch.models import RoutingSuggestion, SlaClock
 from incidents.duplicates import likely_duplicates
-from incidents.models import INVALIDATABLE_STATES, ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
-from incidents.permissions import department_grant, unit_grant
+from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
+from incidents.permissions import unit_grant
 from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.outcomes import lost_sight_message
+from interfaces.web.action_forms import action_form, values_of
 from interfaces.web.common import STALE_PAGE, safe_next, seen_version
-from interfaces.web.forms import DecisionForm, DispatchForm, ExtensionForm, NoteForm, ReasonForm, ReportForm, VerifyForm
+from interfaces.web.forms import DecisionForm, ReportForm
 from interfaces.web.maps import grid_map
-from operations import services
+from operations import services, table
 
 
 def _grids_for(user) -> list[OrgUnit]:
@@ -164,146 +165,9 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
 # --- the event page
 
 
-def _dispatchable_departments(user, event: Event):
-    acting = unit_grant(user, "operate_event", event.owner_unit)
-    if acting is None:
-        return Department.objects.none()
-    return (
-        Department.objects.filter(is_active=True, org_unit__code__in=event.grid.depth_codes)
-        .filter(org_unit__path__startswith=acting.unit.path)
-        .select_related("type", "org_unit")
-        .order_by("-org_unit__tier", "type__code")
-    )
-
-
 def available_actions(user, event: Event) -> set[str]:
-    """Which action forms to show. The services remain the authority; this only avoids dead buttons."""
-    state = event.state
-    operate = unit_grant(user, "operate_event", event.owner_unit) is not None
-    supervise = unit_grant(user, "supervise_event", event.grid) is not None
-    verify = unit_grant(user, "verify_event", event.grid) is not None
-    lead = department_grant(user, "handle_event", event.lead_department) is not None
-    co = any(department_grant(user, "handle_event", d) for d in event.co_departments.all())
-    actions: set[str] = set()
-    if state == State.REPORTED and operate:
-        actions |= {"dispatch", "escalate", "propose_invalidation"}
-    if state in (State.DISPATCHED, State.ACCEPTED) and operate:
-        actions.add("redispatch")
-    if state == State.DISPATCHED and lead:
-        actions |= {"accept", "return", "extension"}
-    if state == State.ACCEPTED and lead:
-        actions |= {"submit", "return", "extension", "suspension", "note"}
-    if state in (State.DISPATCHED, State.ACCEPTED, State.SUSPENDED) and co:
-        actions.add("note")
-    if state == State.SUSPENDED and (lead or supervise):
-        actions.add("resume")
-    if state == State.HANDLED and verify and services.result_submitter_id(event) != user.pk:
-        actions.add("verify")
-    if state == State.VERIFIED and operate:
-        actions.add("close")
-    if state == State.CLOSED and operate:
-        actions.add("reopen")
-    if event.is_open and supervise:
-        actions.add("urge")
-        if state in INVALIDATABLE_STATES:
-            actions.add("invalidate")
-    return actions
-
-
-FORMS = {
-    "dispatch": DispatchForm,
-    "redispatch": DispatchForm,
-    "escalate": ReasonForm,
-    "propose_invalidation": ReasonForm,
-    "accept": None,
-    "return": ReasonForm,
-    "extension": ExtensionForm,
-    "suspension": ReasonForm,
-    "submit": NoteForm,
-    "note": NoteForm,
-    "resume": None,
-    "verify": VerifyForm,
-    "close": NoteForm,
-    "reopen": ReasonForm,
-    "urge": NoteForm,
-    "invalidate": ReasonForm,
-}
-
-
-def _make_form(name: str, user, event: Event, data=None, files=None):
-    form_class = FORMS.get(name)
-    if form_class is None:
-        return None
-    prefix = name
-    if form_class is DispatchForm:
-        form = DispatchForm(data, files, departments=_dispatchable_departments(user, event), prefix=prefix)
-        if data is None and name == "dispatch":
-            suggestion = RoutingSuggestion.objects.filter(event=event).first()
-            if suggestion:
-                form.initial = {
-                    "department": suggestion.department_id,
-                    "co_departments": list(suggestion.co_departments.all()),
-                }
-        return form
-    return form_class(data, files, prefix=prefix)
-
-
-def _perform(name: str, user, event: Event, data: dict, v: int) -> None:
-    """Run the one service behind a web action, with the version of the page the user saw."""
-    pk = event.pk
-    if name == "dispatch":
-        services.event_dispatch(
-            actor=user,
-            event_id=pk,
-            department=data["department"],
-            co_departments=data["co_departments"],
-            expected_version=v,
-        )
-    elif name == "redispatch":
-        services.event_redispatch(
-            actor=user,
-            event_id=pk,
-            department=data["department"],
-            co_departments=data["co_departments"],
-            reason=data["reason"],
-            expected_version=v,
-        )
-    elif name == "escalate":
-        services.event_escalate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    elif name == "propose_invalidation":
-        services.invalidation_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    elif name == "accept":
-        services.event_accept(actor=user, event_id=pk, expected_version=v)
-    elif name == "return":
-        services.event_return(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    elif name == "extension":
-        services.extension_request(
-            actor=user, event_id=pk, hours=data["hours"], reason=data["reason"], expected_version=v
-        )
-    elif name == "suspension":
-        services.suspension_request(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    elif name == "submit":
-        services.event_submit_result(
-            actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v
-        )
-    elif name == "note":
-        services.event_add_note(actor=user, event_id=pk, note=data["note"], photos=data["photos"], expected_version=v)
-    elif name == "resume":
-        services.event_resume(actor=user, event_id=pk, expected_version=v)
-    elif name == "verify":
-        services.event_verify(
-            actor=user, event_id=pk, passed=data["passed"], note=data["note"], photos=data["photos"], expected_version=v
-        )
-    elif name == "close":
-        services.event_close(actor=user, event_id=pk, note=data["note"], expected_version=v)
-    elif name == "reopen":
-        services.event_reopen(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    elif name == "urge":
-        services.event_urge(actor=user, event_id=pk, note=data["note"], expected_version=v)
-    elif name == "invalidate":
-        services.event_invalidate(actor=user, event_id=pk, reason=data["reason"], expected_version=v)
-    else:
-        raise Http404
+    """Which action forms to show: from the operations table. The services remain the authority."""
+    return {op.name for op in table.available_actions(user, event)}
 
 
 def after_action(request: HttpRequest, event: Event, name: str) -> HttpResponse:
@@ -333,8 +197,9 @@ def _event_or_404(user, pk: int) -> Event:
 
 
 def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
-    actions = available_actions(request.user, event)
-    forms = {name: _make_form(name, request.user, event) for name in sorted(actions)}
+    offered = table.available_actions(request.user, event)
+    actions = {op.name for op in offered}
+    forms = {op.name: action_form(op, request.user, event) for op in offered}
     if bound:
         forms.update(bound)
     clocks = SlaClock.objects.filter(event=event).order_by("started_at", "id")
@@ -345,6 +210,8 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         "event": event,
         "actions": actions,
         "forms": forms,
+        # In the table's order, with the table's labels: what the page draws.
+        "action_forms": [(op.name, op.label, forms[op.name]) for op in offered],
         "clocks": clocks,
         "records": history_for_user(request.user, records),
         "attachments": event.attachments.all(),
@@ -367,20 +234,18 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     event = _event_or_404(request.user, pk)
-    if name not in FORMS:
+    op = table.BY_NAME.get(name)
+    if op is None or table.WEB not in op.channels:
         raise Http404
     version = seen_version(request)
     if version is None:
         messages.error(request, str(STALE_PAGE))
         return redirect("event-detail", pk=pk)
-    form = _make_form(name, request.user, event, request.POST, request.FILES)
-    data = {}
-    if form is not None:
-        if not form.is_valid():
-            return _rerender(request, event, name, form)
-        data = form.cleaned_data
+    form = action_form(op, request.user, event, request.POST, request.FILES)
+    if form is not None and not form.is_valid():
+        return _rerender(request, event, name, form)
     try:
-        _perform(name, request.user, event, data, version)
+        table.perform(op, actor=request.user, event_id=event.pk, values=values_of(op, form), expected_version=version)
     except InvalidInput as exc:
         if form is None:
             messages.error(request, exc.message)

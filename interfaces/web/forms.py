@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Department
 from core.errors import InvalidInput
 from incidents.models import Category, Source, State, Urgency
+from interfaces.inputs import MAX_DAY, MIN_DAY
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,54 +88,11 @@ class ReportForm(ServiceForm):
         self.fields["source"].choices = [(v, label) for v, label in Source.choices if v != Source.OPEN311]
 
 
-class ReasonForm(ServiceForm):
-    reason = forms.CharField(label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class NoteForm(ServiceForm):
-    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    photos = MultipleFileField(label=_("photos"))
-
-
-class DispatchForm(ServiceForm):
-    department = forms.ModelChoiceField(label=_("lead department"), queryset=Department.objects.none())
-    co_departments = forms.ModelMultipleChoiceField(
-        label=_("co-handling departments"), queryset=Department.objects.none(), required=False
-    )
-    reason = forms.CharField(label=_("reason (for a redispatch)"), required=False, max_length=2000)
-
-    def __init__(self, *args, departments=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        qs = departments if departments is not None else Department.objects.none()
-        self.fields["department"].queryset = qs
-        self.fields["co_departments"].queryset = qs
-
-
-class VerifyForm(ServiceForm):
-    passed = forms.TypedChoiceField(
-        label=_("result of the on-site check"),
-        choices=[("1", _("fixed: pass")), ("0", _("not fixed: send back for rework"))],
-        coerce=lambda v: v == "1",
-        widget=forms.RadioSelect,
-    )
-    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    photos = MultipleFileField(label=_("photos"))
-
-
-class ExtensionForm(ServiceForm):
-    hours = forms.IntegerField(label=_("extra hours"), min_value=1, max_value=720)
-    reason = forms.CharField(label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class DecisionForm(ServiceForm):
     approve = forms.TypedChoiceField(
         label=_("decision"), choices=[("1", _("approve")), ("0", _("refuse"))], coerce=lambda v: v == "1"
     )
     note = forms.CharField(label=_("note (required to refuse)"), required=False, max_length=2000)
-
-
-# Dates outside these make no sense for events and overflow date arithmetic near 9999-12-31.
-MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class QueueFilterForm(forms.Form):

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import units_granting
 from dispatch.reports import Report, Row, sla_report
+from interfaces.inputs import MAX_DAY, MIN_DAY
 
 COLUMNS = [
     ("label", gettext_lazy("name")),
@@ -69,7 +70,6 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        from interfaces.web.forms import MAX_DAY, MIN_DAY
 
         for name in ("start", "end"):
             if data.get(name) and not (MIN_DAY <= data[name] <= MAX_DAY):

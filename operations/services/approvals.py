@@ -21,7 +21,7 @@ from incidents.models import (
     RequestStatus,
     State,
 )
-from incidents.permissions import Acting, require_department, require_handler, require_unit, unit_grant
+from incidents.permissions import OPERATOR, SUPERVISOR, SUPERVISOR_OR_LEAD, Acting, require_handler
 from operations.services._base import (
     commit,
     locked_event,
@@ -69,7 +69,7 @@ def extension_request(
     *,
     actor: User | None,
     event_id: int,
-    hours,
+    hours: int | str,  # as the channel received it; checked here
     reason: str,
     acting: Acting | None = None,
     expected_version: int | None = None,
@@ -117,7 +117,7 @@ def invalidation_request(
     """An operator proposes to invalidate (作废) a report that is not a real case."""
     reason = require_reason(reason)
     with locked_event(event_id, expected_version, viewer=actor) as event:
-        acting = require_unit(actor, "operate_event", event.owner_unit, _("propose invalidation"))
+        acting = OPERATOR.require(actor, event, _("propose invalidation"))
         if event.state not in INVALIDATABLE_STATES:
             raise Conflict(
                 _("Event %(code)s can no longer be invalidated.") % {"code": event.code}, code="invalid_transition"
@@ -139,7 +139,7 @@ def request_decide(
         raise NotFound(_("No such request.")) from None
     with locked_event(event_id, expected_version, viewer=actor) as event:
         request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
-        acting = require_unit(actor, "supervise_event", event.grid, _("decide requests"))
+        acting = SUPERVISOR.require(actor, event, _("decide requests"))
         if request.status != RequestStatus.PENDING:
             raise Conflict(_("This request was already decided."), code="already_decided")
         now = timezone.now()
@@ -173,9 +173,7 @@ def event_resume(*, actor: User, event_id: int, note: str = "", expected_version
     """Resume (恢复) a suspended event: its handling clock runs again."""
     note = optional_text(note, "note")
     with locked_event(event_id, expected_version, viewer=actor) as event:
-        acting = unit_grant(actor, "supervise_event", event.grid) or require_department(
-            actor, "handle_event", event.lead_department, _("resume this event")
-        )
+        acting = SUPERVISOR_OR_LEAD.require(actor, event, _("resume this event"))
         from_state = run_transition(event, event.to_resumed, _("resume"))
         commit(event, acting, "resume", from_state=from_state, reason=note)
     return event
@@ -190,7 +188,7 @@ def event_invalidate(*, actor: User, event_id: int, reason: str, expected_versio
         ).first()
         if request is None:
             with locked_event(event_id, expected_version, viewer=actor) as event:
-                acting = require_unit(actor, "supervise_event", event.grid, _("invalidate events"))
+                acting = SUPERVISOR.require(actor, event, _("invalidate events"))
                 if event.state not in INVALIDATABLE_STATES:
                     raise Conflict(
                         _("Event %(code)s can no longer be invalidated.") % {"code": event.code},

@@ -7,15 +7,25 @@ side effects, in one transaction. Nothing else changes an event's state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, OrgUnit, Tier, User
 from core.errors import Conflict, InvalidInput, NotPermitted
 from incidents.models import OPEN_STATES, WITH_DEPARTMENT, AttachmentKind, Event, EventRecord
-from incidents.permissions import SYSTEM, Acting, department_grant, require_handler, require_unit
+from incidents.permissions import (
+    HANDLER,
+    OPERATOR,
+    SUPERVISOR,
+    SYSTEM,
+    VERIFIER,
+    Acting,
+    department_grant,
+    require_handler,
+)
 from incidents.photos import process_photos
 from operations.services._base import (
     commit,
@@ -40,7 +50,7 @@ def _operator(actor: User | None, event: Event, what: str) -> Acting:
     """Operators of the tier that owns the event (or above) triage, dispatch, close."""
     if actor is None:
         return SYSTEM
-    return require_unit(actor, "operate_event", event.owner_unit, what)
+    return OPERATOR.require(actor, event, what)
 
 
 def _check_departments(acting: Acting, event: Event, lead: Department, co: Sequence[Department]) -> None:
@@ -150,18 +160,19 @@ def event_escalate(*, actor: User | None, event_id: int, reason: str, expected_v
     reason = require_reason(reason)
     with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("escalate events"))
-        if event.owner_unit.tier == Tier.CITY or event.owner_unit.parent_id is None:
-            raise Conflict(_("The city is the top tier; there is nobody to escalate to."), code="top_tier")
         previous: OrgUnit = event.owner_unit
+        parent = previous.parent if previous.tier != Tier.CITY else None
+        if parent is None:
+            raise Conflict(_("The city is the top tier; there is nobody to escalate to."), code="top_tier")
         from_state = run_transition(event, event.to_escalated, _("escalate"))
-        event.owner_unit = previous.parent
+        event.owner_unit = parent
         commit(
             event,
             acting,
             "escalate",
             from_state=from_state,
             reason=reason,
-            data={"from_unit": previous.code, "to_unit": previous.parent.code},
+            data={"from_unit": previous.code, "to_unit": parent.code},
         )
     return event
 
@@ -205,7 +216,7 @@ def event_return(
             "return",
             from_state=from_state,
             reason=reason,
-            data={"department": department.code, "withdrawn_requests": withdrawn},
+            data={"department": department.code if department else None, "withdrawn_requests": withdrawn},
         )
         event.co_departments.clear()
     return event
@@ -216,7 +227,7 @@ def event_submit_result(
     actor: User | None,
     event_id: int,
     note: str,
-    photos=(),
+    photos: Iterable[File] = (),
     expected_version: int | None = None,
     acting: Acting | None = None,
 ) -> Event:
@@ -231,7 +242,7 @@ def event_submit_result(
         else:
             acting = department_grant(actor, "handle_event", event.lead_department)
         if acting is None:
-            if event.co_departments.filter(pk__in=_user_department_ids(actor)).exists():
+            if actor is not None and event.co_departments.filter(pk__in=_user_department_ids(actor)).exists():
                 raise NotPermitted(_("Co-handlers add notes; only the lead department submits the result."))
             raise NotPermitted(_("You may not submit a result: only the handling department may."))
         from_state = run_transition(event, event.to_handled, _("submit the result of"))
@@ -267,13 +278,19 @@ def result_submitter_id(event: Event) -> int | None:
 
 
 def event_verify(
-    *, actor: User, event_id: int, passed: bool, note: str = "", photos=(), expected_version: int | None = None
+    *,
+    actor: User,
+    event_id: int,
+    passed: bool,
+    note: str = "",
+    photos: Iterable[File] = (),
+    expected_version: int | None = None,
 ) -> Event:
     """On-site verification (核查). Pass → verified; fail → rework (返工), back to the department."""
     note = require_reason(note, "note") if not passed else optional_text(note, "note")
     processed = process_photos(photos, "photos")
     with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
-        acting = require_unit(actor, "verify_event", event.grid, _("verify events"))
+        acting = VERIFIER.require(actor, event, _("verify events"))
         if actor.pk is not None and result_submitter_id(event) == actor.pk:
             raise NotPermitted(
                 _(
@@ -331,7 +348,7 @@ def event_urge(*, actor: User, event_id: int, note: str, expected_version: int |
     """Urge (督办): supervisor pressure on an open event; recorded and notified, no state change."""
     note = require_reason(note, "note")
     with locked_event(event_id, expected_version, viewer=actor) as event:
-        acting = require_unit(actor, "supervise_event", event.grid, _("urge events"))
+        acting = SUPERVISOR.require(actor, event, _("urge events"))
         if event.state not in OPEN_STATES:
             raise Conflict(_("Event %(code)s is no longer open.") % {"code": event.code}, code="invalid_transition")
         event.urge_count += 1
@@ -371,17 +388,14 @@ def event_merge(
     return duplicate
 
 
-def event_add_note(*, actor: User, event_id: int, note: str, photos=(), expected_version: int | None = None) -> Event:
+def event_add_note(
+    *, actor: User, event_id: int, note: str, photos: Iterable[File] = (), expected_version: int | None = None
+) -> Event:
     """A note (and photos) from the lead or a co-handling department (协办), no state change."""
     note = require_reason(note, "note")
     processed = process_photos(photos, "photos")
     with written_files() as written, locked_event(event_id, expected_version, viewer=actor) as event:
-        acting = department_grant(actor, "handle_event", event.lead_department)
-        if acting is None:
-            for dept in event.co_departments.all():
-                acting = department_grant(actor, "handle_event", dept)
-                if acting:
-                    break
+        acting = HANDLER.acting(actor, event)
         if acting is None:
             raise NotPermitted(_("Only the lead and co-handling departments add notes."))
         if event.state not in WITH_DEPARTMENT:

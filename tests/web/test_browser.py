@@ -145,13 +145,13 @@ def test_closed_loop_in_the_browser(browser, live_server, size):
     hd.open_action("accept")
     hd.page.click("#action-accept button[type=submit]")
     hd.page.wait_for_load_state("networkidle")
-    hd.open_action("submit")
-    hd.page.fill("textarea[name=submit-note]", "已责令拆除，现场恢复原状")
+    hd.open_action("submit-result")
+    hd.page.fill("textarea[name=submit-result-note]", "已责令拆除，现场恢复原状")
     hd.page.set_input_files(
-        "input[name=submit-photos]", files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+        "input[name=submit-result-photos]", files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
     )
     hd.shot("07-submit-result")
-    hd.page.click("#action-submit button[type=submit]")
+    hd.page.click("#action-submit-result button[type=submit]")
     hd.page.wait_for_load_state("networkidle")
     event.refresh_from_db()
     assert event.state == "handled"

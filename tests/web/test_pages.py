@@ -58,7 +58,8 @@ def test_the_closed_loop_through_the_web(client, login):
     assert event.code in hd.get("/inbox/").content.decode()
     assert hd.post(f"/events/{event.pk}/act/accept", seen(event)).status_code == 302
     response = hd.post(
-        f"/events/{event.pk}/act/submit", {"submit-note": "已清运", "submit-photos": [png("after.png")], **seen(event)}
+        f"/events/{event.pk}/act/submit-result",
+        {"submit-result-note": "已清运", "submit-result-photos": [png("after.png")], **seen(event)},
     )
     assert response.status_code == 302
     hd.logout()
