@@ -7,13 +7,26 @@ direct foreign-key guardian table with the ancestor codes from U's path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.db.models import Q
 from django.utils.functional import LazyObject, empty
 
-from accounts.models import Department, DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission, User
+from accounts.models import (
+    Department,
+    DepartmentUserObjectPermission,
+    OrgUnit,
+    OrgUnitQuerySet,
+    OrgUnitUserObjectPermission,
+    User,
+)
+
+T = TypeVar("T")
+Granted = TypeVar("Granted", OrgUnit, Department)
 
 
-def _memo_owner(user):
+def _memo_owner(user: User) -> User:
     """The real user behind request.user's lazy wrapper, so forget_grants(user) reaches it."""
     if isinstance(user, LazyObject):
         if user._wrapped is empty:
@@ -22,7 +35,7 @@ def _memo_owner(user):
     return user
 
 
-def _remembered(user: User, key: tuple[str, str], load):
+def _remembered(user: User, key: tuple[str, str], load: Callable[[], T]) -> T:
     """Grants looked up once per user object: a request asks the same question three or four
     times (scope, permission check, contact masking). `forget_grants` clears it."""
     memo = _memo_owner(user).__dict__.setdefault("_grants_memo", {})
@@ -44,7 +57,7 @@ def forget_grants(user: User) -> None:
     _memo_owner(user).__dict__.pop("_grants_memo", None)
 
 
-def _granting(model, grants: str, user: User, codename: str) -> list:
+def _granting(model: type[Granted], grants: str, user: User, codename: str) -> list[Granted]:
     """Objects of `model` on which the user holds `codename` directly, through the `grants` table."""
     if not user.is_authenticated or not user.is_active:
         return []
@@ -101,6 +114,6 @@ def has_department_permission(user: User, codename: str, department: Department)
     ).exists()
 
 
-def units_within(unit: OrgUnit, include_self: bool = False):
+def units_within(unit: OrgUnit, include_self: bool = False) -> OrgUnitQuerySet:
     """A unit's subtree (streets, communities, grids …) in one indexed query."""
     return OrgUnit.objects.within(unit, include_self=include_self)

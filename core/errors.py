@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ServiceError(Exception):
     """Base class: `code` is machine-readable, the message is for people."""
@@ -22,7 +24,7 @@ class InvalidInput(ServiceError):
     code = "invalid"
     status = 400
 
-    def __init__(self, errors: dict[str, list[str] | str], *, code: str | None = None) -> None:
+    def __init__(self, errors: Mapping[str, list[str] | str], *, code: str | None = None) -> None:
         self.errors = {field: [msgs] if isinstance(msgs, str) else list(msgs) for field, msgs in errors.items()}
         super().__init__("; ".join(f"{f}: {' '.join(m)}" for f, m in self.errors.items()), code=code)
 

@@ -27,6 +27,7 @@ from datetime import date, time
 from functools import cached_property
 
 import chinese_calendar
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import OrgUnit
@@ -115,7 +116,7 @@ class Calendar:
 BUILT_IN = Calendar("built-in", {wd: tuple(DEFAULT_PERIODS) for wd in range(5)})
 
 
-def _load(calendar_model) -> Calendar:
+def _load(calendar_model: BusinessCalendar) -> Calendar:
     periods: dict[int, list[tuple[time, time]]] = {}
     for p in calendar_model.periods.all():
         periods.setdefault(p.weekday, []).append((p.start, p.end))
@@ -135,7 +136,7 @@ def _build() -> _Calendars:
     default = BUILT_IN
     for model in BusinessCalendar.objects.select_related("org_unit").prefetch_related("periods", "days"):
         loaded = _load(model)
-        if model.org_unit_id is None:
+        if model.org_unit is None:  # selected with the calendar: no query
             default = loaded
         else:
             by_unit[model.org_unit.code] = loaded
@@ -145,7 +146,7 @@ def _build() -> _Calendars:
 _calendars: ProcessCache[_Calendars] = ProcessCache("calendars", _build)
 
 
-def calendar_for(org_unit=None) -> Calendar:
+def calendar_for(org_unit: OrgUnit | None = None) -> Calendar:
     """The calendar of the nearest unit (from `org_unit` up) that has one, else the city's."""
     calendars = _calendars.get()
     if org_unit is not None and calendars.by_unit:
@@ -173,5 +174,5 @@ def _connect() -> None:
         post_delete.connect(_changed, sender=model, dispatch_uid=f"calendar-{model.__name__}-delete")
 
 
-def _changed(sender, **kwargs) -> None:
+def _changed(sender: type[Model], **kwargs: object) -> None:
     invalidate()

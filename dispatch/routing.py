@@ -64,10 +64,11 @@ def _keywords(rule: RoutingRule) -> list[str]:
 
 def _mismatch(rule: RoutingRule, s: Situation) -> str | None:
     """Why the rule does not match the situation, or None when it does."""
-    if rule.category_id and rule.category_id not in (s.category.pk, s.category.parent_id):
-        return _("category %(cat)s is not %(rule)s") % {"cat": s.category.name, "rule": rule.category.name}
-    if rule.region_id and not s.grid.path.startswith(rule.region.path):
-        return _("the place is outside %(region)s") % {"region": rule.region.name}
+    category, region = rule.category, rule.region  # selected with the rules; None without a query
+    if category is not None and category.pk not in (s.category.pk, s.category.parent_id):
+        return _("category %(cat)s is not %(rule)s") % {"cat": s.category.name, "rule": category.name}
+    if region is not None and not s.grid.path.startswith(region.path):
+        return _("the place is outside %(region)s") % {"region": region.name}
     if rule.urgencies and s.urgency not in rule.urgencies:
         return _("urgency %(u)s is not one of %(list)s") % {
             "u": Urgency(s.urgency).label,
@@ -116,7 +117,7 @@ _departments: ProcessCache[dict[tuple[int, str], Department]] = ProcessCache("de
 _rules: ProcessCache[list[RoutingRule]] = ProcessCache("routing-rules", _active_rules)
 
 
-def forget_cached_rules(**_kwargs) -> None:
+def forget_cached_rules(**_kwargs: object) -> None:
     """Signal receiver: a rule, department, category or unit changed (connected in DispatchConfig.ready)."""
     _rules.invalidate()
     _departments.invalidate()
@@ -139,19 +140,22 @@ def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None,
             return None, [], _("its named department is missing or inactive")
         start_tier = lead.org_unit.tier
     else:
-        lead = _nearest(rule.department_type_id, grid, rule.highest_tier)
+        type_id = rule.department_type_id
+        lead = _nearest(type_id, grid, rule.highest_tier) if type_id is not None else None
         if lead is None:
+            # validate_rule refuses a relative target without a type; one saved around it still reads.
+            target_type = rule.department_type
             return (
                 None,
                 [],
                 _("no %(type)s department at %(tier)s level or above serves this place")
                 % {
-                    "type": rule.department_type.name,
+                    "type": target_type.name if target_type is not None else "?",
                     "tier": Tier(rule.highest_tier).label,
                 },
             )
         start_tier = rule.highest_tier
-    co = []
+    co: list[Department] = []
     for co_type in rule.co_handler_types.all():
         found = _nearest(co_type.pk, grid, start_tier)
         if found and found != lead:

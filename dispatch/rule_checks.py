@@ -13,8 +13,9 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from accounts.models import OrgUnit
 from dispatch.choices import DayType, TargetKind
-from incidents.models import Source, Urgency
+from incidents.models import Category, Source, Urgency
 
 
 class RoutingRule(Protocol):
@@ -36,10 +37,10 @@ class RoutingRule(Protocol):
     time_to: time | None
 
     @property
-    def category(self): ...
+    def category(self) -> Category | None: ...
 
     @property
-    def region(self): ...
+    def region(self) -> OrgUnit | None: ...
 
 
 def in_window(moment: time, start: time | None, end: time | None) -> bool:
@@ -53,16 +54,18 @@ def in_window(moment: time, start: time | None, end: time | None) -> bool:
 
 
 def _category_overlap(a: RoutingRule, b: RoutingRule) -> bool:
-    if not a.category_id or not b.category_id:
-        return True
+    # A rule without a category reads None here without a query (Django checks the id first).
     ca, cb = a.category, b.category
+    if ca is None or cb is None:
+        return True
     return ca.pk == cb.pk or ca.parent_id == cb.pk or cb.parent_id == ca.pk
 
 
 def _region_overlap(a: RoutingRule, b: RoutingRule) -> bool:
-    if not a.region_id or not b.region_id:
+    ra, rb = a.region, b.region
+    if ra is None or rb is None:
         return True
-    return a.region.path.startswith(b.region.path) or b.region.path.startswith(a.region.path)
+    return ra.path.startswith(rb.path) or rb.path.startswith(ra.path)
 
 
 def _list_overlap(x: list, y: list) -> bool:
@@ -71,7 +74,7 @@ def _list_overlap(x: list, y: list) -> bool:
 
 def _minutes(start: time | None, end: time | None) -> set[int]:
     # Time windows as sets of minutes of the day: exact, and 1,440 elements is nothing.
-    out = set()
+    out: set[int] = set()
     for m in range(24 * 60):
         if in_window(time(m // 60, m % 60), start, end):
             out.add(m)

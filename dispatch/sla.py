@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from core.process_cache import ProcessCache
-from dispatch.calendar import calendar_for
+from dispatch.calendar import Calendar, calendar_for
 from dispatch.models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
 from dispatch.worktime import add_minutes, minutes_between, unknown_day_between
+from incidents.models import Category, Event
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,12 @@ def _policies_by_step() -> dict[str, list[SlaPolicy]]:
 _policies: ProcessCache[dict[str, list[SlaPolicy]]] = ProcessCache("sla-policies", _policies_by_step)
 
 
-def forget_cached_policies(**_kwargs) -> None:
+def forget_cached_policies(**_kwargs: object) -> None:
     """Signal receiver: a policy changed (connected in DispatchConfig.ready)."""
     _policies.invalidate()
 
 
-def policy_for(category, urgency: int, step: str) -> SlaPolicy | None:
+def policy_for(category: Category, urgency: int, step: str) -> SlaPolicy | None:
     """The most specific policy: subclass > major class > any; named urgency > any."""
     categories = {category.pk, category.parent_id, None}
     candidates = [
@@ -81,7 +82,7 @@ def policy_for(category, urgency: int, step: str) -> SlaPolicy | None:
     return found[0] if found else None
 
 
-def _limit_minutes(policy: SlaPolicy, cal) -> tuple[int, bool]:
+def _limit_minutes(policy: SlaPolicy, cal: Calendar) -> tuple[int, bool]:
     if policy.unit == TimeUnit.NATURAL_HOURS:
         return int(policy.limit * 60), False
     if policy.unit == TimeUnit.WORKING_DAYS:
@@ -89,7 +90,7 @@ def _limit_minutes(policy: SlaPolicy, cal) -> tuple[int, bool]:
     return int(policy.limit * 60), True
 
 
-def _flag_unknown_calendar(clock: SlaClock, cal) -> None:
+def _flag_unknown_calendar(clock: SlaClock, cal: Calendar) -> None:
     """Flag (and log) a deadline computed over days whose holidays the calendar does not know."""
     unknown = unknown_day_between(clock.started_at, clock.due_at, cal, clock.working_time)
     clock.calendar_unknown = unknown is not None
@@ -101,7 +102,7 @@ def _flag_unknown_calendar(clock: SlaClock, cal) -> None:
         )  # fmt: skip
 
 
-def _schedule(clock: SlaClock, cal, now: datetime) -> None:
+def _schedule(clock: SlaClock, cal: Calendar, now: datetime) -> None:
     """Recompute due, yellow and the next threshold from start, limit, pauses and extension."""
     budget = clock.limit_minutes + clock.extension_minutes
     clock.due_at = add_minutes(clock.started_at, budget + clock.paused_minutes, cal, clock.working_time)
@@ -148,7 +149,7 @@ def record_missed_deadline(clock: SlaClock, now: datetime) -> None:
         clock.breached_at = clock.due_at
 
 
-def start_clock(event, step: str, at: datetime) -> SlaClock | None:
+def start_clock(event: Event, step: str, at: datetime) -> SlaClock | None:
     policy = policy_for(event.category, event.urgency, step)
     if policy is None:
         return None
@@ -169,11 +170,11 @@ def start_clock(event, step: str, at: datetime) -> SlaClock | None:
     return clock
 
 
-def _running(event, step: str) -> SlaClock | None:
+def _running(event: Event, step: str) -> SlaClock | None:
     return SlaClock.objects.filter(event=event, step=step, stopped_at__isnull=True).first()
 
 
-def stop_clock(event, step: str, at: datetime) -> None:
+def stop_clock(event: Event, step: str, at: datetime) -> None:
     clock = _running(event, step)
     if clock is None:
         return
@@ -209,7 +210,7 @@ def _resume(clock: SlaClock, at: datetime) -> None:
     _schedule(clock, cal, at)
 
 
-def on_action(event, action: str, at: datetime) -> None:
+def on_action(event: Event, action: str, at: datetime) -> None:
     """Apply a lifecycle action to the event's clocks, then refresh the event's due time and light."""
     operations = ACTIONS.get(action, [])
     if action == "verify_fail" and event.state == "reported":
@@ -230,9 +231,9 @@ def on_action(event, action: str, at: datetime) -> None:
     _record_outcome(event, action)
 
 
-def _record_outcome(event, action: str) -> None:
+def _record_outcome(event: Event, action: str) -> None:
     """Keep the report's per-event facts: handling time, and whether it closed on time."""
-    updates = {}
+    updates: dict[str, object] = {}
     if action == "submit_result":
         elapsed = SlaClock.objects.filter(event=event, step=SlaStep.HANDLE, stopped_at__isnull=False)
         updates["handling_minutes"] = sum(
@@ -249,26 +250,26 @@ def _record_outcome(event, action: str) -> None:
         type(event).objects.filter(pk=event.pk).update(**updates)
 
 
-def _cycle_start(event):
+def _cycle_start(event: Event) -> datetime:
     """Start of the current loop: the latest overall clock (a reopen starts a new one)."""
     overall = SlaClock.objects.filter(event=event, step=SlaStep.OVERALL).order_by("-id").first()
     return overall.started_at if overall else event.reported_at
 
 
-def sync_event(event, now: datetime | None = None) -> None:
+def sync_event(event: Event, now: datetime | None = None) -> None:
     """Copy the nearest due time and the worst light of running clocks onto the event."""
     now = now or timezone.now()
     clocks = list(SlaClock.objects.filter(event=event, stopped_at__isnull=True))
     active = [c for c in clocks if c.paused_at is None]
     due = min((c.due_at for c in active), default=None)
-    order = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+    order: dict[str, int] = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
     light = max((c.light for c in clocks), key=lambda v: order[v], default=Light.GREEN)
     if (event.due_at, event.light) != (due, light):
         event.due_at, event.light = due, light
         type(event).objects.filter(pk=event.pk).update(due_at=due, light=light)
 
 
-def ensure_before_deadline(event, now: datetime | None = None) -> None:
+def ensure_before_deadline(event: Event, now: datetime | None = None) -> None:
     """Extensions and suspensions are asked for before the deadlines they would move or pause:
     the step the department is on and the overall one. A breach is a fact, not a negotiation."""
     now = now or timezone.now()
@@ -282,9 +283,9 @@ def ensure_before_deadline(event, now: datetime | None = None) -> None:
             )
 
 
-def apply_extension(event, *, hours: int, at: datetime) -> dict:
+def apply_extension(event: Event, *, hours: int, at: datetime) -> dict[str, object]:
     """Move the handling (else accept) deadline and the overall one; keep the original due times."""
-    moved = {}
+    moved: dict[str, dict[str, str]] = {}
     cal = calendar_for(event.grid)
     step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
     for clock in [c for c in (step_clock, _running(event, SlaStep.OVERALL)) if c is not None]:

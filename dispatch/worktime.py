@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from django.utils import timezone
 
 from dispatch.calendar import Calendar
 from dispatch.periods import merge_periods
@@ -19,7 +19,8 @@ MAX_DAYS = 3 * 366  # a limit that needs more than three years of working days i
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    # Django keeps the zone of settings.TIME_ZONE (and drops it when a test overrides the setting).
+    return timezone.get_default_timezone()
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -27,7 +28,7 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware")
 
 
-def _day_periods(cal: Calendar, day, zone) -> list[tuple[datetime, datetime]]:
+def _day_periods(cal: Calendar, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
     # Merged, so overlapping periods (08:00–12:00 and 10:00–14:00) count 10:00–12:00 once.
     return [
         (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))

@@ -93,7 +93,7 @@ def history_for_user(user: User, records: Iterable[EventRecord]) -> list[EventRe
     visible = dict(events_for_user(user).filter(code__in=named).values_list("code", "pk")) if named else {}
     for r in records:
         data = dict(r.data) if isinstance(r.data, dict) else {}
-        links = []
+        links: list[tuple[str, int]] = []
         for key in EVENT_REFERENCE_KEYS:
             if key not in data or data[key] is None:
                 continue
@@ -101,8 +101,9 @@ def history_for_user(user: User, records: Iterable[EventRecord]) -> list[EventRe
                 links.append((data[key], visible[data[key]]))
             else:
                 data[key] = None
-        r.shown_data = data
-        r.linked_events = links
+        # Display-only attributes for the channels, not fields: EventRecord does not declare them.
+        r.shown_data = data  # type: ignore[attr-defined]
+        r.linked_events = links  # type: ignore[attr-defined]
     return records
 
 

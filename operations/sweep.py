@@ -136,7 +136,7 @@ def _notify(event: Event, clock: SlaClock, topic: str) -> None:
             "action": topic,
             "step": clock.step,
             "clock": clock.pk,
-            "lead": event.lead_department.code if event.lead_department_id else None,
+            "lead": lead.code if (lead := event.lead_department) is not None else None,
             "co": [],
         },
     )

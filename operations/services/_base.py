@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from accounts.models import User
 from core.errors import Conflict, InvalidInput, NotFound
 from core.stored_files import keep_until_commit
 from dispatch import sla
@@ -45,7 +47,7 @@ def optional_text(text: str | None, field: str, limit: int = REASON_MAX) -> str:
 
 
 @contextlib.contextmanager
-def locked_event(event_id: int, expected_version: int | None = None, viewer=None) -> Iterator[Event]:
+def locked_event(event_id: int, expected_version: int | None = None, viewer: User | None = None) -> Iterator[Event]:
     """Open a transaction holding the event's row lock; a stale version is a conflict.
 
     The second of two concurrent operators waits here for the first to
@@ -111,7 +113,7 @@ def written_files() -> Iterator[list[str]]:
 
 
 def save_photos(
-    event: Event, photos: Sequence[ProcessedPhoto], kind: str, acting: Acting, now, written: list[str]
+    event: Event, photos: Sequence[ProcessedPhoto], kind: str, acting: Acting, now: datetime, written: list[str]
 ) -> list[Attachment]:
     """Store already-validated photos under their generated names."""
     saved: list[Attachment] = []
@@ -127,8 +129,9 @@ def save_photos(
             uploaded_by=acting.user,
             created_at=now,
         )
-        attachment.file.save(photo.content.name, photo.content, save=False)
-        written.append(attachment.file.name)
+        # Both names are set (process_photo names the content, save() the field); the stubs type them optional.
+        attachment.file.save(photo.content.name, photo.content, save=False)  # type: ignore[arg-type]
+        written.append(attachment.file.name)  # type: ignore[arg-type]
         attachment.save()
         saved.append(attachment)
     return saved
@@ -142,7 +145,7 @@ def record(
     from_state: str,
     reason: str = "",
     data: dict | None = None,
-    at=None,
+    at: datetime | None = None,
     save_anchor: bool = True,
 ) -> EventRecord:
     """Append the history record of a change to an event whose row is saved (see history.append)."""
@@ -171,7 +174,7 @@ def commit(
     reason: str = "",
     data: dict | None = None,
     topic: str | None = None,
-    at=None,
+    at: datetime | None = None,
 ) -> EventRecord:
     """Move the event's clocks, append its history record, save it (version + 1, anchored), queue the side effect."""
     at = at or timezone.now()
@@ -202,7 +205,7 @@ def commit(
 
 def departments_now(event: Event) -> dict:
     return {
-        "lead": event.lead_department.code if event.lead_department_id else None,
+        "lead": lead.code if (lead := event.lead_department) is not None else None,
         "co": sorted(event.co_departments.values_list("code", flat=True)),
     }
 
@@ -211,7 +214,7 @@ def photo_data(attachments: Sequence[Attachment]) -> list[dict]:
     return [{"id": a.pk, "sha256": a.sha256, "kind": a.kind} for a in attachments]
 
 
-def withdraw_moot(event: Event, acting: Acting, at) -> list[int]:
+def withdraw_moot(event: Event, acting: Acting, at: datetime) -> list[int]:
     """Withdraw pending requests that the event's new state makes moot (e.g. an invalidation
     request on an event whose result was just submitted): approving them later could only fail."""
     moot = [kind for kind, states in REQUEST_STATES.items() if event.state not in states]
@@ -222,7 +225,7 @@ def withdraw_moot(event: Event, acting: Acting, at) -> list[int]:
     )
 
 
-def withdraw_pending(event: Event, acting: Acting, at, kinds: Sequence[str], why: str) -> list[int]:
+def withdraw_pending(event: Event, acting: Acting, at: datetime, kinds: Sequence[str], why: str) -> list[int]:
     """Refuse pending requests that no longer make sense (e.g. a returned event's extension request).
 
     Returns their ids for the history record of the change that withdrew them: one record per

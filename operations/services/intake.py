@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +43,7 @@ class FiledEvent:
     duplicates: list[Duplicate] = field(default_factory=list)
 
 
-def _parse_coordinate(value, low: float, high: float, name: str, errors: dict) -> float | None:
+def _parse_coordinate(value: Any, low: float, high: float, name: str, errors: dict[str, str]) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -52,7 +55,8 @@ def _parse_coordinate(value, low: float, high: float, name: str, errors: dict) -
     return number
 
 
-def _resolve_category(category: Category | str | None, errors: dict) -> Category | None:
+def _resolve_category(category: Category | str | None, errors: dict[str, str]) -> Category | None:
+    found: Category | None
     if isinstance(category, Category):
         found = category
     else:
@@ -94,15 +98,15 @@ def event_file(
     actor: User | None,
     title: str,
     category: Category | str,
-    latitude,
-    longitude,
+    latitude: object,  # whatever the channel received; checked here
+    longitude: object,
     description: str = "",
-    urgency: int | None = None,
+    urgency: int | str | None = None,  # a form's empty choice is ""
     source: str = Source.GRID_WORKER,
     address: str = "",
     reporter_name: str = "",
     reporter_phone: str = "",
-    photos=(),
+    photos: Iterable[File] = (),
     fixed_on_spot: bool = False,
     result_note: str = "",
     acting: Acting | None = None,
@@ -153,7 +157,8 @@ def event_file(
         result_note = optional_text(result_note, "result_note")
         if not result_note:
             errors["result_note"] = _("Say what was done on the spot.")
-    if errors:
+    # Each None below has its message in `errors`; the test names them for the type checker.
+    if errors or found_category is None or lat is None or lon is None or grid is None:
         raise InvalidInput(errors)
     processed = process_photos(photos, "photos")
     if fixed_on_spot and not processed:
@@ -169,6 +174,7 @@ def event_file(
 
     now = timezone.now()
     with written_files() as written, transaction.atomic():
+        owner_unit = owning_unit_for(grid)
         event = Event(
             title=title,
             description=(description or "").strip(),
@@ -183,7 +189,7 @@ def event_file(
             reporter=acting.user,
             reporter_name=(reporter_name or "").strip(),
             reporter_phone=(reporter_phone or "").strip(),
-            owner_unit=owning_unit_for(grid),
+            owner_unit=owner_unit,
             reported_at=now,
         )
         event.save()
@@ -202,7 +208,7 @@ def event_file(
                 "urgency": int(urgency_value),
                 "source": source,
                 "grid": grid.code,
-                "owner_unit": event.owner_unit.code,
+                "owner_unit": owner_unit.code,
                 "photos": photo_data(before),
             },
             at=now,
@@ -249,19 +255,20 @@ def route_new_event(event: Event) -> Decision:
     suggest → a suggestion for the operator; no match → it waits for the operators that own it.
     """
     decision = decide(situation_of(event))
-    if decision.winner is None:
+    winner = decision.winner
+    if winner is None or winner.department is None:  # a winner always names its department
         return decision
-    rule = decision.winner.rule
+    rule, department = winner.rule, winner.department
     if rule.mode == RoutingMode.AUTO:
         event_dispatch(
             actor=None,
             acting=SYSTEM,
             event_id=event.pk,
-            department=decision.department,
+            department=department,
             co_departments=decision.co_departments,
             note=_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name},
         )
     else:
-        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=decision.department)
+        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=department)
         suggestion.co_departments.set(decision.co_departments)
     return decision
