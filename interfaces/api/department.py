@@ -25,7 +25,7 @@ from core.errors import NotFound
 from dispatch.models import DepartmentEndpoint
 from incidents.models import OPEN_STATES, Event
 from incidents.permissions import Acting
-from interfaces.api.operations import input_serializer, parsed_values
+from interfaces.api.operation_inputs import input_serializer, parsed_values
 from operations import table
 from operations.table import Operation
 from operations.webhooks import DEPARTMENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request

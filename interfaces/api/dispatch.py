@@ -11,8 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.models import SlaClock
+from dispatch.reports import sla_report
 from dispatch.routing import Decision, simulate
 from incidents.models import Category, Source, Urgency
+from interfaces.report_inputs import ReportForm
 
 
 class SimulationInput(serializers.Serializer):
@@ -169,9 +171,6 @@ class SlaReportView(APIView):
         tags=["reports"],
     )
     def get(self, request):
-        from dispatch.reports import sla_report
-        from interfaces.web.reports import ReportForm
-
         form = ReportForm(request.user, request.query_params.dict())
         if not form.fields["unit"].queryset.exists():
             raise NotFound("No report for you here.")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, time
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -15,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Department, OrgUnit
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from incidents.models import ApprovalRequest, Category, Event, EventRecord, Source, State, Urgency
 from incidents.privacy import contact_for, reveal_roots
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.api.dispatch import ClockSerializer
+from interfaces.api.operation_inputs import PhotoField, decode_photos
 from interfaces.attachments import api_photo_url
 from interfaces.idempotency import IdempotentMixin
 from interfaces.inputs import MAX_DAY, MIN_DAY
@@ -155,11 +154,6 @@ def _day(value: str, name: str):
     return day
 
 
-class PhotoField(serializers.Serializer):
-    filename = serializers.CharField(max_length=100)
-    content_base64 = serializers.CharField()
-
-
 class FileInput(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     category = serializers.CharField(max_length=16)
@@ -174,17 +168,6 @@ class FileInput(serializers.Serializer):
     photos = PhotoField(many=True, required=False, max_length=9)
     fixed_on_spot = serializers.BooleanField(required=False)
     result_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-
-def decode_photos(items) -> list:
-    photos = []
-    for i, item in enumerate(items):
-        try:
-            raw = base64.b64decode(item["content_base64"], validate=True)
-        except ValueError:
-            raise InvalidInput({"photos": f"Photo {i + 1} is not valid base64."}) from None
-        photos.append(SimpleUploadedFile(item["filename"], raw))
-    return photos
 
 
 class EventListCreateView(IdempotentMixin, generics.ListAPIView):
