@@ -19,7 +19,7 @@ from dispatch.models import (
 )
 from dispatch.routing import simulate
 from interfaces.admin.incidents import EventScopedAdmin
-from interfaces.web.simulation_form import SimulationForm
+from interfaces.admin.simulation_form import SimulationForm
 from operations import outbox
 
 
