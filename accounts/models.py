@@ -232,7 +232,8 @@ class Membership(models.Model):
     """A user's role at an org unit (and its subtree) or in a department.
 
     Memberships are the source of truth; the guardian object permissions they
-    imply are kept in step by accounts.services.sync_membership_permissions.
+    imply are kept in step by accounts.services.sync_user_permissions (membership_saved
+    re-syncs the previous holder too when a membership changes hands).
     """
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
