@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.models import SlaClock
-from dispatch.reports import sla_report
+from dispatch.reports import DEFINITIONS, sla_report
 from dispatch.routing import Decision, simulate
 from incidents.models import Category, Source, Urgency
 from interfaces.report_inputs import ReportForm
@@ -147,15 +147,59 @@ class ReportRowOutput(serializers.Serializer):
     rework_rate = serializers.FloatField(allow_null=True)
     mean_handling_hours = serializers.FloatField(allow_null=True)
     p90_handling_hours = serializers.FloatField(allow_null=True)
+    # Beside the fields above (#15): 立案数, 超期未结案数, and the department names of the same figures.
+    cases = serializers.IntegerField()
+    overdue_open = serializers.IntegerField()
+    urges = serializers.IntegerField()
+    accepts = serializers.IntegerField()
+    co_handled = serializers.IntegerField()
+    should_handle = serializers.IntegerField()
+    handled = serializers.IntegerField()
+    handled_on_time = serializers.IntegerField()
+    handling_rate = serializers.FloatField(allow_null=True)
+    on_time_handling_rate = serializers.FloatField(allow_null=True)
+    overdue_unhandled = serializers.IntegerField()
+
+
+class DispatcherRowOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    dispatches = serializers.IntegerField()
+    timed_dispatches = serializers.IntegerField()
+    on_time_dispatches = serializers.IntegerField()
+    wrong_dispatches = serializers.IntegerField()
+    on_time_dispatch_rate = serializers.FloatField(allow_null=True)
+    accurate_dispatch_rate = serializers.FloatField(allow_null=True)
+
+
+class GridWorkerRowOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    reports = serializers.IntegerField()
+    valid_reports = serializers.IntegerField()
+    verifications = serializers.IntegerField()
+    timed_verifications = serializers.IntegerField()
+    on_time_verifications = serializers.IntegerField()
+    valid_report_rate = serializers.FloatField(allow_null=True)
+    on_time_verification_rate = serializers.FloatField(allow_null=True)
+
+
+class DefinitionOutput(serializers.Serializer):
+    name = serializers.CharField()
+    formula = serializers.CharField()
 
 
 class ReportOutput(serializers.Serializer):
     unit = serializers.CharField()
     start = serializers.DateField()
     end = serializers.DateField()
+    generated_at = serializers.DateTimeField()
     total = ReportRowOutput()
     by_department = ReportRowOutput(many=True)
     by_region = ReportRowOutput(many=True)
+    by_dispatcher = DispatcherRowOutput(many=True)
+    by_grid_worker = GridWorkerRowOutput(many=True)
+    definitions = DefinitionOutput(many=True)
 
 
 class SlaReportView(APIView):
@@ -186,5 +230,9 @@ class SlaReportView(APIView):
                 "total": report.total.as_dict(),
                 "by_department": [r.as_dict() for r in report.by_department],
                 "by_region": [r.as_dict() for r in report.by_region],
+                "by_dispatcher": [r.as_dict() for r in report.by_dispatcher],
+                "by_grid_worker": [r.as_dict() for r in report.by_grid_worker],
+                "generated_at": report.generated_at,
+                "definitions": [{"name": str(n), "formula": str(f)} for n, f in DEFINITIONS],
             }
         )

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from accounts.models import Department, OrgUnit, Role, User
 from accounts.services import membership_grant
 from dispatch.models import RoutingRule
-from dispatch.reports import sla_report
+from dispatch.reports import DEFINITIONS, sla_report
+from interfaces.web.reports import CITY_COLUMNS
 from operations import services as s
 from operations.sweep import sweep
 from tests.factories import dept, file_event, png, user
@@ -131,8 +132,14 @@ def story():
     # Lights as the minute sweep leaves them; 17 and 22 are escalated and start afresh at the district.
     result = run_at(NOW, sweep)
     assert result.escalated == 2
-    return sla_report(
-        user("sup_jiangnan"), unit=OrgUnit.objects.get(code="990102"), start=date(2026, 11, 1), end=date(2026, 11, 30)
+    # At NOW: whether an open event is overdue (应结案数) depends on when the report is read.
+    return run_at(
+        NOW,
+        sla_report,
+        user("sup_jiangnan"),
+        unit=OrgUnit.objects.get(code="990102"),
+        start=date(2026, 11, 1),
+        end=date(2026, 11, 30),
     )
 
 
@@ -146,11 +153,16 @@ def _check(row, **expected):
 
 
 def test_totals_match_the_hand_computation(story):
+    # The standard definitions (#15): 应结案数 = 结案数 + 超期未结案数. At NOW no open event is past its
+    # overall deadline (the six open ones are due on the 9th or later), so 应结案数 is 13, not the old
+    # 19 (received − voided), which counted open events not yet due; the rates move with it.
     _check(
         story.total,
         received=22,
         dispatched=17,
-        should_close=19,
+        cases=19,
+        should_close=13,
+        overdue_open=0,
         closed=13,
         closed_on_time=11,
         reworked=2,
@@ -161,37 +173,45 @@ def test_totals_match_the_hand_computation(story):
         open_green=5,
         open_yellow=0,
         open_red=1,
-        closure_rate=13 / 19,
-        on_time_rate=11 / 19,
-        rework_rate=2 / 19,
+        closure_rate=13 / 13,
+        on_time_rate=11 / 13,
+        rework_rate=2 / 13,
         mean_handling_hours=(24 * 60 - 180 + 170) / 60 / 13,
         p90_handling_hours=3.0,
     )
 
 
 def test_rows_by_department(story):
+    # Attributed from history (#15): event 9 was dispatched to 环卫 first, which returned it, so 环卫
+    # received 7 events (not 6) and the return is its own (城管 had it under the old reading); 城管
+    # received 9 afterwards. Event 22 (closed by 柳岸环卫, then reopened and waiting) counts as received
+    # by 柳岸环卫 (6, not 5); the no-department row holds only events that never had one (16, 17).
     rows = {r.key: r for r in story.by_department}
     assert set(rows) == {NHW, NCG, LHW, "-"}
     _check(
         rows[NHW],
-        received=6,
-        dispatched=6,
-        should_close=6,
+        received=7,
+        dispatched=7,
+        should_close=5,
         closed=5,
         closed_on_time=4,
         reworked=1,
+        returns=1,
+        accepts=6,
         overdue_now=1,
         mean_handling_hours=1.8,
         p90_handling_hours=3.0,
-        closure_rate=5 / 6,
-        on_time_rate=4 / 6,
+        closure_rate=5 / 5,
+        on_time_rate=4 / 5,
+        rework_rate=1 / 5,
     )
     _check(
         rows[NCG],
         received=5,
+        should_close=3,
         closed=3,
         closed_on_time=3,
-        returns=1,
+        returns=0,
         extensions=1,
         suspensions=1,
         mean_handling_hours=8 / 3,
@@ -199,24 +219,27 @@ def test_rows_by_department(story):
     )
     _check(
         rows[LHW],
-        received=5,
+        received=6,
+        should_close=4,
         closed=4,
         closed_on_time=3,
         reworked=1,
         mean_handling_hours=350 / 240,
         p90_handling_hours=170 / 60,
     )
-    _check(rows["-"], received=6, dispatched=1, should_close=3, closed=1, closed_on_time=1, mean_handling_hours=1.0)
+    _check(rows["-"], received=2, dispatched=0, should_close=1, closed=1, closed_on_time=1, mean_handling_hours=None)
 
 
 def test_rows_by_region(story):
+    # 应结案数 now excludes open events not yet due (12 → 9, 7 → 4).
     rows = {r.key: r for r in story.by_region}
     assert list(rows) == ["990102001", "990102002"]
     _check(
         rows["990102001"],
         received=14,
         dispatched=11,
-        should_close=12,
+        cases=12,
+        should_close=9,
         closed=9,
         closed_on_time=8,
         reworked=1,
@@ -231,14 +254,28 @@ def test_rows_by_region(story):
         rows["990102002"],
         received=8,
         dispatched=6,
-        should_close=7,
+        cases=7,
+        should_close=4,
         closed=4,
         closed_on_time=3,
         reworked=1,
+        rework_rate=1 / 4,
         overdue_now=0,
         mean_handling_hours=410 / 300,
         p90_handling_hours=170 / 60,
     )
+
+
+def test_rows_by_dispatcher_and_grid_worker(story):
+    rows = {r.key: r for r in story.by_dispatcher}
+    # 南湖街道: 12 dispatches, one (event 9 to 环卫) returned as wrong; 11 within the dispatch limit.
+    assert (rows["990102001"].dispatches, rows["990102001"].wrong_dispatches) == (12, 1)
+    assert rows["990102001"].accurate_dispatch_rate == pytest.approx(11 / 12)
+    assert rows["990102"].dispatches == 6 and rows["990102"].accurate_dispatch_rate == 1.0
+    workers = {r.key: r for r in story.by_grid_worker}
+    # gw_nanhu1 filed the 14 南湖 events, of which 7 and 8 were voided.
+    assert (workers["gw_nanhu1"].reports, workers["gw_nanhu1"].valid_reports) == (14, 12)
+    assert workers["gw_nanhu1"].on_time_verification_rate == 1.0
 
 
 def test_a_street_supervisor_only_counts_their_street(story):
@@ -251,25 +288,41 @@ def test_a_street_supervisor_only_counts_their_street(story):
 def test_page_csv_xlsx_and_api(story, login):
     client = login("sup_jiangnan")
     query = {"unit": "990102", "start": "2026-11-01", "end": "2026-11-30"}
-    page = client.get("/reports/sla/", query)
+    with freeze_time(NOW):  # 应结案数 depends on when the report is read
+        page = client.get("/reports/sla/", query)
+        csv = client.get("/reports/sla.csv", query)
+        xlsx = client.get("/reports/sla.xlsx", query)
+        api = client.get("/api/v1/reports/sla", query)
     assert page.status_code == 200
     html = page.content.decode()
     assert "结案率" in html and "按期结案率" in html and "返工率" in html
+    assert "结案数 ÷ 应结案数" in html  # the formulas are printed
     assert page.context["report"].total.received == 22
-    csv = client.get("/reports/sla.csv", query)
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 1 + 1 + 4 + 2
-    assert ",22," in lines[1]
-    xlsx = client.get("/reports/sla.xlsx", query)
+    # A title block (area, period, generated at, the definitions), then per section a blank line,
+    # a header and its rows: total 1, departments 4, regions 2, dispatchers 2, grid workers 2.
+    title = 3 + len(DEFINITIONS)
+    assert len(lines) == title + (2 + 1) + (2 + 4) + (2 + 2) + (2 + 2) + (2 + 2)
+    assert lines[0].startswith(("area,", "区域,")) and "江南区" in lines[0]
+    assert any("结案数 ÷ 应结案数" in line for line in lines[:title])
+    assert ",22," in lines[title + 2]
+    assert "84.62%" in lines[title + 2]  # 按期结案率 11/13, as a percentage
     import io
 
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert [sheet.max_row for sheet in book.worksheets] == [2, 5, 3]
-    assert book.worksheets[0]["B2"].value == 22
-    api = client.get("/api/v1/reports/sla", query)
+    assert [sheet.max_row for sheet in book.worksheets] == [6, 9, 7, 7, 7, title]
+    assert book.worksheets[0]["B6"].value == 22
+    rate_column = [c.value for c in book.worksheets[0][5]].index(str(CITY_COLUMNS[9][1])) + 1
+    cell = book.worksheets[0].cell(row=6, column=rate_column)
+    assert cell.value == pytest.approx(11 / 13, abs=1e-4) and cell.number_format == "0.00%"
     assert api.status_code == 200
-    assert api.json()["total"]["closure_rate"] == pytest.approx(13 / 19)
+    body = api.json()
+    assert body["total"]["closure_rate"] == pytest.approx(13 / 13)
+    assert {row["key"] for row in body["by_department"]} == {NHW, NCG, LHW, "-"}
+    assert {row["key"] for row in body["by_dispatcher"]} == {"990102", "990102001"}
+    assert body["by_grid_worker"][0]["reports"] == 14
+    assert body["definitions"] and body["generated_at"]
 
 
 def test_bad_report_input_is_explained(login):
