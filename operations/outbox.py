@@ -59,7 +59,9 @@ def kick_on_commit(func) -> None:
 def _kick() -> None:
     # By name: operations.tasks registers the task and imports this module, not the other way round.
     try:
-        current_app.send_task(DRAIN_TASK)
+        # ignore_result: a kick wants no result; without it the Redis result backend subscribes
+        # to the result channel first, and a request waits for a Redis that is down.
+        current_app.send_task(DRAIN_TASK, ignore_result=True)
     except Exception:  # broker down: the periodic drain delivers it later
         log.warning("outbox: broker unreachable, message left for the periodic drain", exc_info=True)
 

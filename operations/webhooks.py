@@ -127,7 +127,9 @@ def queue_webhooks(message: OutboxMessage) -> None:
 def _kick() -> None:
     # By name: operations.tasks registers the task and imports this module, not the other way round.
     try:
-        current_app.send_task(DELIVERY_TASK)
+        # ignore_result: a kick wants no result; without it the Redis result backend subscribes
+        # to the result channel first, and a request waits for a Redis that is down.
+        current_app.send_task(DELIVERY_TASK, ignore_result=True)
     except Exception:
         log.warning("webhooks: broker unreachable, deliveries left for the periodic run", exc_info=True)
 
