@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -22,6 +23,7 @@ from accounts.models import (
 )
 from accounts.roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
 from core.errors import NotPermitted
+from incidents.models import Event
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class Who:
     department_codename: str = ""
     departments: str = ""  # "lead" | "lead_or_co"
 
-    def acting(self, user: User | None, event) -> Acting | None:
+    def acting(self, user: User | AnonymousUser | None, event: Event) -> Acting | None:
         """The capacity in which `user` may act, or None (no exception: for showing forms)."""
         if user is None:
             return None
@@ -142,7 +144,7 @@ class Who:
                     return acting
         return None
 
-    def require(self, user: User | None, event, what: str) -> Acting:
+    def require(self, user: User | AnonymousUser | None, event: Event, what: str) -> Acting:
         acting = self.acting(user, event)
         if acting is None:
             if not self.department_codename:

@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from incidents.models import INVALIDATABLE_STATES, OPEN_STATES, Event, State
 from incidents.permissions import (
     HANDLER,
@@ -28,6 +30,7 @@ from incidents.permissions import (
     SUPERVISOR,
     SUPERVISOR_OR_LEAD,
     VERIFIER,
+    Acting,
     Who,
 )
 from operations import services
@@ -104,7 +107,9 @@ class Operation:
     reason: str = ""  # the input that carries the required reason or note, if any
     channels: frozenset[str] = frozenset({WEB, API})
     department_path: str = ""  # its path under /api/v1/department-system/events/{code}/, if offered there
-    guard: Callable[[object, Event], bool] | None = field(default=None, compare=False)  # extra "not for you"
+    guard: Callable[[User | AnonymousUser, Event], bool] | None = field(
+        default=None, compare=False
+    )  # extra "not for you"
     meaning: str = ""  # one line for the docs, in the domain's words
 
     @property
@@ -123,7 +128,7 @@ class Operation:
         meta = getattr(Event, self.transition)._django_fsm
         return str(next(iter(meta.transitions.values())).target)
 
-    def offered_to(self, user, event: Event) -> bool:
+    def offered_to(self, user: User | AnonymousUser, event: Event) -> bool:
         """Show this action to `user` on `event`? (The service decides; this avoids dead buttons.)"""
         return (
             event.state in self.sources
@@ -132,7 +137,7 @@ class Operation:
         )
 
 
-def _not_the_submitter(user, event: Event) -> bool:
+def _not_the_submitter(user: User | AnonymousUser, event: Event) -> bool:
     return services.result_submitter_id(event) != user.pk
 
 
@@ -321,7 +326,15 @@ def service_of(op: Operation) -> Callable[..., object]:
     return getattr(services, op.service)
 
 
-def perform(op: Operation, *, actor, event_id: int, values: dict, expected_version: int | None, acting=None) -> object:
+def perform(
+    op: Operation,
+    *,
+    actor: User | None,
+    event_id: int,
+    values: dict[str, object],
+    expected_version: int | None,
+    acting: Acting | None = None,
+) -> object:
     """Call the operation's service with the channel's parsed inputs (keyed by input name)."""
     kwargs = {f.service_arg: values[f.name] for f in op.inputs.fields if f.name in values}
     if acting is not None:
@@ -333,7 +346,7 @@ def offered(channel: str) -> list[Operation]:
     return [op for op in OPERATIONS if channel in op.channels]
 
 
-def available_actions(user, event: Event) -> list[Operation]:
+def available_actions(user: User | AnonymousUser, event: Event) -> list[Operation]:
     """The web actions to show `user` on `event`, in table order."""
     return [op for op in offered(WEB) if op.offered_to(user, event)]
 
