@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -224,8 +225,6 @@ class WebhookDeliveryAdmin(EventScopedAdmin):
 
     @admin.action(description=_("Retry now"))
     def retry_now(self, request, queryset):
-        from django.utils import timezone
-
         count = queryset.exclude(status=DeliveryStatus.DELIVERED).update(
             status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
         )

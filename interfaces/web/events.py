@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -51,8 +52,6 @@ def report_event(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         category = Category.objects.filter(pk=data["category"]).first()
         if category and not data["file_anyway"] and not data["fixed_on_spot"]:
-            from django.utils import timezone
-
             duplicates = likely_duplicates(
                 category=category,
                 latitude=data["latitude"],
@@ -115,8 +114,6 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"code": "invalid", "message": _("category, latitude and longitude are required")}, status=400
         )
-    from django.utils import timezone
-
     found = likely_duplicates(
         category=category, latitude=lat, longitude=lon, at=timezone.now(), among=events_for_user(request.user)
     )
