@@ -14,7 +14,7 @@ COPY . .
 RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v 0 \
  && useradd --system --home /var/lib/citygov citygov \
- && mkdir -p /var/lib/citygov/media && chown -R citygov /var/lib/citygov
+ && mkdir -p /var/lib/citygov/media /var/lib/citygov/beat && chown -R citygov /var/lib/citygov
 
 USER citygov
 EXPOSE 8000

@@ -1,10 +1,11 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from interfaces.api import department as dept
 from interfaces.api import events
 from interfaces.api import operations as operation_views
 from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
+from interfaces.api.docs import RedocView
 from interfaces.attachments import EventPhotoView
 
 app_name = "api"
@@ -12,7 +13,7 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("events", events.EventListCreateView.as_view(), name="events"),
     path("events/<str:code>", events.EventDetailView.as_view(), name="event"),
     path("events/<str:code>/history", events.EventHistoryView.as_view(), name="event-history"),

@@ -73,10 +73,55 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+_PERCENT_HINT = (
+    "If the password holds any of @ : / # ? % [ ], percent-encode it in the URL (@ is %40, # is %23, "
+    '/ is %2F, : is %3A, ? is %3F, % is %25), e.g. python3 -c "import sys, urllib.parse; '
+    "print(urllib.parse.quote(sys.argv[1], safe=''))\" 'PASSWORD'; or leave DATABASE_URL unset and set "
+    "POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DB, POSTGRES_USER and POSTGRES_PASSWORD, which take any characters."
+)
+
+
+def _postgres_from_parts() -> dict | None:
+    """The database from separate POSTGRES_* settings, used when DATABASE_URL is absent.
+
+    A password given on its own needs no encoding, whatever characters it holds;
+    POSTGRES_HOST switches this on (the other parts have the image's defaults).
+    """
+    host = env_str("POSTGRES_HOST")
+    if host is None:
+        return None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": host,
+        "PORT": env_int("POSTGRES_PORT", 5432),
+        "NAME": env_str("POSTGRES_DB", "citygov"),
+        "USER": env_str("POSTGRES_USER", "postgres"),
+        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": False,
+        "DISABLE_SERVER_SIDE_CURSORS": False,
+    }
+
+
+def _malformed(url: str) -> bool:
+    """A URL whose password was not percent-encoded: a second @, a # or a port that is no number."""
+    rest = url.split("://", 1)[-1]
+    if "#" in url or rest.count("@") > 1:
+        return True
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError when part of a password reads as the port
+    except ValueError:
+        return True
+    return False
+
+
 def database_from_env(default_sqlite: Path) -> dict:
-    """Parse DATABASE_URL, defaulting to an SQLite file under var/."""
+    """The database: DATABASE_URL (percent-encoded), else POSTGRES_* parts, else an SQLite file under var/."""
     url = env_str("DATABASE_URL")
     if url is None:
+        parts = _postgres_from_parts()
+        if parts is not None:
+            return parts
         default_sqlite.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{default_sqlite}"
     scheme = urlsplit(url).scheme
@@ -85,13 +130,18 @@ def database_from_env(default_sqlite: Path) -> dict:
             f"DATABASE_URL has scheme {scheme!r}; citygov supports PostgreSQL "
             "(postgres://USER:PASSWORD@HOST:PORT/NAME) and SQLite (sqlite:////absolute/path.sqlite3)."
         )
+    if scheme != "sqlite" and _malformed(url):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is malformed (expected postgres://USER:PASSWORD@HOST:PORT/NAME). " + _PERCENT_HINT
+        )
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed ({exc}).") from None
+        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed ({exc}). {_PERCENT_HINT}") from None
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
         raise ImproperlyConfigured(
-            "DATABASE_URL names no database: add /NAME at the end, e.g. postgres://postgres@127.0.0.1:5432/citygov."
+            "DATABASE_URL names no database: add /NAME at the end, e.g. postgres://postgres@127.0.0.1:5432/citygov. "
+            + _PERCENT_HINT
         )
     if config["ENGINE"].endswith("sqlite3"):
         # Several processes (web, worker, beat) share the file in the embedded

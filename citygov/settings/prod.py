@@ -3,13 +3,19 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from citygov.settings.base import *  # noqa: F403
-from citygov.settings.base import MIDDLEWARE, SECRET_KEY
+from citygov.settings.base import CSP_STRICT_POLICY, SECRET_KEY
 from citygov.settings.env import env_bool, env_int, env_list
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "SECRET_KEY is missing or shorter than 50 characters. Set SECRET_KEY in the environment, e.g. "
         "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+# The placeholder of .env.example is public: a copied .env must not start with it.
+if "change-me" in SECRET_KEY.lower():
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder of .env.example; replace it in .env with the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'."
     )
 
 DEBUG = False
@@ -42,9 +48,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Content-Security-Policy: only our own origin; assets are vendored, no CDN.
-CSP_HEADER = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
-MIDDLEWARE = [*MIDDLEWARE, "interfaces.middleware.ContentSecurityPolicyMiddleware"]
+# Content-Security-Policy: only our own origin; assets are vendored, no CDN. The API docs
+# pages add a per-request nonce for their inline init code (interfaces.middleware).
+CSP_HEADER = CSP_STRICT_POLICY

@@ -82,3 +82,73 @@ def test_unreachable_database_stops_preflight_with_what_to_fix():
     assert result.returncode != 0
     assert "Cannot connect to the database (PostgreSQL postgres@127.0.0.1:1/citygov)" in result.stderr
     assert "Fix DATABASE_URL" in result.stderr
+
+
+STRONG_PASSWORD = "Xy7@k9#pQ/2"
+
+
+def test_percent_encoded_database_url_keeps_a_strong_password(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgres://citygov:Xy7%40k9%23pQ%2F2@db:5432/citygov")
+    config = database_from_env(tmp_path / "x.sqlite3")
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == (
+        "citygov",
+        STRONG_PASSWORD,
+        "db",
+        5432,
+        "citygov",
+    )
+
+
+def test_separate_postgres_settings_take_any_password(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name, value in {
+        "POSTGRES_HOST": "db",
+        "POSTGRES_PORT": "5433",
+        "POSTGRES_DB": "city",
+        "POSTGRES_USER": "citygov",
+        "POSTGRES_PASSWORD": STRONG_PASSWORD,
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = database_from_env(tmp_path / "x.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"], config["PASSWORD"]) == (
+        "db",
+        5433,
+        "city",
+        "citygov",
+        STRONG_PASSWORD,
+    )
+
+
+def test_database_url_wins_over_postgres_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h:5432/from_url")
+    monkeypatch.setenv("POSTGRES_HOST", "db")
+    assert database_from_env(tmp_path / "x.sqlite3")["NAME"] == "from_url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgres://citygov:{STRONG_PASSWORD}@db:5432/citygov",  # @, # and / as typed
+        "postgres://citygov:abc#def@db:5432/citygov",
+        "postgres://citygov:p@ss@db:5432/citygov",
+    ],
+)
+def test_unencoded_password_is_refused_with_how_to_encode_it(monkeypatch, tmp_path, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ImproperlyConfigured, match="percent-encode") as error:
+        database_from_env(tmp_path / "x.sqlite3")
+    assert "%40" in str(error.value) and "POSTGRES_PASSWORD" in str(error.value)
+
+
+def test_production_settings_refuse_the_placeholder_secret_key_of_env_example():
+    placeholder = next(
+        line.split("=", 1)[1]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.startswith("SECRET_KEY=")
+    )
+    result = run_manage(
+        "check", DJANGO_SETTINGS_MODULE="citygov.settings.prod", ALLOWED_HOSTS="city.example", SECRET_KEY=placeholder
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is still the placeholder of .env.example" in result.stderr

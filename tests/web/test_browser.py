@@ -187,3 +187,24 @@ def test_closed_loop_in_the_browser(browser, live_server, size):
     sup.shot("12-notifications")
     for session in (gw, op, hd, sup):
         session.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "root"), [("/api/v1/docs/", "#swagger-ui"), ("/api/v1/redoc/", "#redoc-container")])
+def test_api_docs_render_under_the_production_csp(browser, live_server, settings, path, root):
+    # The production policy, read per request by the middleware of the running live server.
+    settings.CSP_HEADER = settings.CSP_STRICT_POLICY
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    response = page.goto(f"{live_server.url}{path}")
+    assert response is not None and "nonce-" in response.headers["content-security-policy"]
+    page.wait_for_load_state("networkidle")
+    # Swagger UI renders the operations list; ReDoc its menu of operations.
+    page.wait_for_selector(f"{root} .opblock, {root} [role=menuitem], {root} li", timeout=15000)
+    assert page.locator(root).inner_text().strip(), f"{root} is empty"
+    assert "citygov API" in page.content()
+    assert errors == [], "\n".join(errors)
+    context.close()

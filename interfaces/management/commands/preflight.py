@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot connect to the database ({_describe_database()}): {str(exc).strip().splitlines()[0]}\n"
                 "Fix DATABASE_URL (postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:////path/file.sqlite3) "
-                "or start the database server."
+                "or, without it, POSTGRES_HOST/PORT/DB/USER/PASSWORD; or start the database server."
             ) from None
         if not options["skip_broker"]:
             result = check_broker()
