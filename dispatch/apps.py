@@ -7,9 +7,10 @@ class DispatchConfig(AppConfig):
     verbose_name = _("Dispatch, routing and time limits")
 
     def ready(self) -> None:
-        from dispatch import calendar
+        from dispatch import calendar, rollups
 
         calendar._connect()
+        rollups.connect()  # every write to an event, its history or its clocks marks its report day
         self._forget_cached_reference_data_on_change()
 
     @staticmethod

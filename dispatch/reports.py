@@ -8,27 +8,61 @@ Definitions (GB/T 30428.4, CJ/T 292; DEFINITIONS below is printed on the page an
   overall limit, approved extensions included); 返工率 = events of 应结案数 with at least one failed
   verification / 应结案数 (one population for both).
 Department rows are attributed from history (dispatch.evaluation): who held the responsibility when
-each fact happened. Every read goes through the permission-scoped event selector.
+each fact happened.
+
+Two sources give the same figures (tests/dispatch/test_rollups.py proves it over random histories):
+`source="live"` computes them from the events, history and clocks (dispatch.figures, the reference);
+`source="rollup"` (the default) sums the daily roll-ups of the clean days (dispatch.rollups) and
+computes live only the days changed since their roll-up and the deadlines that came due since.
+
+Scoping. Every live read starts from the permission-scoped selector. Roll-ups are summed only over
+area paths under the requested unit, and only when the user's `view_events` jurisdiction contains
+that unit (or the user sees the whole city): the selector then admits every event under the unit
+(its department terms only add events, and inside the unit they are already in), so "events under
+the unit" and "events the user may see under the unit" are the same set. Otherwise (a handler
+reading a unit through its department, a unit partly outside the jurisdiction) the report is live.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Department, OrgUnit, Role, User
-from dispatch.evaluation import AUTO, Attribution, ClockStops, Fact, attribute
-from dispatch.models import SlaClock, SlaStep
-from incidents.models import OPEN_STATES, Event, EventRecord, State
+from accounts.models import Department, OrgUnit, User
+from accounts.selectors import units_granting
+from dispatch import rollups
+from dispatch.evaluation import AUTO
+from dispatch.figures import (
+    METRICS,
+    NO_DEPARTMENT,
+    DispatcherRow,
+    Figures,
+    GridWorkerRow,
+    Row,
+    live_figures,
+    period_bounds,
+)
+from dispatch.models import RollupKind
+from incidents.models import Event
 from incidents.selectors import events_for_user
+
+__all__ = [
+    "DEFINITIONS",
+    "METRICS",
+    "DispatcherRow",
+    "GridWorkerRow",
+    "Report",
+    "Row",
+    "department_ranking_rows",
+    "monthly_trend",
+    "period_bounds",
+    "sla_report",
+]
 
 # (name, formula): printed on the page and in the title block of the exports.
 DEFINITIONS = [
@@ -62,170 +96,13 @@ DEFINITIONS = [
     (
         gettext_lazy("handling time"),
         gettext_lazy(
-            "working hours from acceptance to the submitted result, suspensions excluded; "
-            "P90 is the nearest-rank 90th percentile"
+            "working hours from acceptance to the submitted result, suspensions excluded; mean = sum ÷ "
+            "count (to the second); P90 = the upper bound of the histogram bucket holding the nearest-rank "
+            "90th percentile, buckets ending at 15, 30, 60, 120, 240, 480, 960, 1440, 2400, 4800 and 9600 "
+            "working minutes (above 9600 it reads 9600: at least 160 h)"
         ),
     ),
 ]
-
-METRICS = [
-    "received",
-    "dispatched",
-    "cases",
-    "should_close",
-    "closed",
-    "closed_on_time",
-    "overdue_open",
-    "reworked",
-    "overdue_now",
-    "returns",
-    "extensions",
-    "suspensions",
-    "urges",
-    "accepts",
-    "co_handled",
-    "open_green",
-    "open_yellow",
-    "open_red",
-]
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-@dataclass
-class Row:
-    key: str
-    label: str
-    received: int = 0  # reported (受理); for a department: events dispatched to it
-    dispatched: int = 0  # dispatched at least once; for a department: dispatches it received
-    cases: int = 0  # 立案: not invalidated, not merged
-    closed: int = 0
-    closed_on_time: int = 0
-    overdue_open: int = 0  # 超期未结案数 (a department's 超期未处置数)
-    reworked: int = 0  # events sent back for rework (a department's: while it was lead)
-    reworked_due: int = 0  # of those, the ones counted in should_close: the 返工率 numerator
-    overdue_now: int = 0
-    returns: int = 0
-    extensions: int = 0
-    suspensions: int = 0
-    urges: int = 0
-    accepts: int = 0
-    co_handled: int = 0
-    open_green: int = 0
-    open_yellow: int = 0
-    open_red: int = 0
-    handling_hours: list[float] = field(default_factory=list, repr=False)
-
-    @property
-    def should_close(self) -> int:
-        return self.closed + self.overdue_open
-
-    @property
-    def closure_rate(self) -> float | None:
-        return _ratio(self.closed, self.should_close)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _ratio(self.closed_on_time, self.should_close)
-
-    @property
-    def rework_rate(self) -> float | None:
-        return _ratio(self.reworked_due, self.should_close)
-
-    @property
-    def mean_handling_hours(self) -> float | None:
-        return sum(self.handling_hours) / len(self.handling_hours) if self.handling_hours else None
-
-    @property
-    def p90_handling_hours(self) -> float | None:
-        """Nearest-rank 90th percentile."""
-        if not self.handling_hours:
-            return None
-        ordered = sorted(self.handling_hours)
-        return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
-
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"key": self.key, "label": self.label}
-        out.update({name: getattr(self, name) for name in METRICS})
-        out.update(
-            closure_rate=self.closure_rate,
-            on_time_rate=self.on_time_rate,
-            rework_rate=self.rework_rate,
-            mean_handling_hours=self.mean_handling_hours,
-            p90_handling_hours=self.p90_handling_hours,
-            # The department names of the same figures (应处置数, 处置数, ...), beside the shared ones.
-            should_handle=self.should_close,
-            handled=self.closed,
-            handled_on_time=self.closed_on_time,
-            handling_rate=self.closure_rate,
-            on_time_handling_rate=self.on_time_rate,
-            overdue_unhandled=self.overdue_open,
-        )
-        return out
-
-
-@dataclass
-class DispatcherRow:
-    key: str
-    label: str
-    dispatches: int = 0
-    timed_dispatches: int = 0
-    on_time_dispatches: int = 0
-    wrong_dispatches: int = 0
-
-    @property
-    def on_time_dispatch_rate(self) -> float | None:
-        return _ratio(self.on_time_dispatches, self.timed_dispatches)
-
-    @property
-    def accurate_dispatch_rate(self) -> float | None:
-        return _ratio(self.dispatches - self.wrong_dispatches, self.dispatches)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "dispatches": self.dispatches,
-            "timed_dispatches": self.timed_dispatches,
-            "on_time_dispatches": self.on_time_dispatches,
-            "wrong_dispatches": self.wrong_dispatches,
-            "on_time_dispatch_rate": self.on_time_dispatch_rate,
-            "accurate_dispatch_rate": self.accurate_dispatch_rate,
-        }
-
-
-@dataclass
-class GridWorkerRow:
-    key: str
-    label: str
-    reports: int = 0
-    valid_reports: int = 0
-    verifications: int = 0
-    timed_verifications: int = 0
-    on_time_verifications: int = 0
-
-    @property
-    def valid_report_rate(self) -> float | None:
-        return _ratio(self.valid_reports, self.reports)
-
-    @property
-    def on_time_verification_rate(self) -> float | None:
-        return _ratio(self.on_time_verifications, self.timed_verifications)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "reports": self.reports,
-            "valid_reports": self.valid_reports,
-            "verifications": self.verifications,
-            "timed_verifications": self.timed_verifications,
-            "on_time_verifications": self.on_time_verifications,
-            "valid_report_rate": self.valid_report_rate,
-            "on_time_verification_rate": self.on_time_verification_rate,
-        }
 
 
 @dataclass
@@ -241,197 +118,130 @@ class Report:
     generated_at: datetime | None = None
 
 
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """Local calendar days [start, end] as aware instants [from, to)."""
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
+SOURCES = ("rollup", "live")
+ALL_KINDS = (RollupKind.AREA, RollupKind.DEPARTMENT, RollupKind.DISPATCHER, RollupKind.WORKER)
 
 
-def _overdue_events(base: QuerySet[Event], now: datetime) -> set[int]:
-    """Open events whose latest overall clock is breached, or running (not paused) past its due time."""
-    latest: dict[int, Mapping[str, Any]] = {}
-    for clock in (
-        SlaClock.objects.filter(event__in=base.filter(state__in=OPEN_STATES), step=SlaStep.OVERALL)
-        .order_by("event_id", "id")
-        .values("event_id", "breached_at", "stopped_at", "paused_at", "due_at")
-    ):
-        latest[clock["event_id"]] = clock
-    return {
-        eid
-        for eid, c in latest.items()
-        if c["breached_at"] is not None or (c["stopped_at"] is None and c["paused_at"] is None and c["due_at"] < now)
-    }
-
-
-def _clock_stops(base: QuerySet[Event]) -> ClockStops:
-    """Stopped dispatch and verification clocks, by the instant that stopped them (the record's time)."""
-    stops: ClockStops = {}
-    for c in SlaClock.objects.filter(
-        event__in=base, step__in=[SlaStep.DISPATCH, SlaStep.VERIFY], stopped_at__isnull=False
-    ).values("event_id", "step", "stopped_at", "breached_at"):
-        if c["stopped_at"] is not None:  # filtered above; the row type cannot say so
-            stops[(c["event_id"], c["step"], c["stopped_at"])] = c["breached_at"] is not None
-    return stops
-
-
-def _facts(base: QuerySet[Event]) -> list[Fact]:
-    return [
-        Fact(eid, action, at, actor, role, unit, data if isinstance(data, dict) else {})
-        for eid, action, at, actor, role, unit, data in EventRecord.objects.filter(event__in=base)
-        .order_by("event_id", "seq")
-        .values_list("event_id", "action", "created_at", "actor_id", "actor_role", "actor_unit__code", "data")
-    ]
-
-
-def _add_event(row: Row, ev: Mapping[str, Any], *, overdue: bool, reworked: bool) -> None:
-    """The city-level figures of one event (total and regions)."""
-    row.received += 1
-    row.dispatched += ev["first_dispatched_at"] is not None
-    if ev["state"] in (State.INVALIDATED, State.MERGED):
-        return
-    row.cases += 1
-    closed = ev["state"] == State.CLOSED
-    row.closed += closed
-    row.closed_on_time += closed and bool(ev["closed_on_time"])
-    row.overdue_open += overdue
-    row.reworked += reworked
-    row.reworked_due += reworked and (closed or overdue)
-    row.returns += ev["return_count"]
-    row.extensions += ev["extension_count"]
-    row.suspensions += ev["suspension_count"]
-    row.urges += ev["urge_count"]
-    if ev["state"] in OPEN_STATES:
-        light = ev["light"] if ev["light"] in ("green", "yellow", "red") else "green"
-        setattr(row, f"open_{light}", getattr(row, f"open_{light}") + 1)
-        row.overdue_now += light == "red"
-    if ev["handling_minutes"] is not None:
-        row.handling_hours.append(ev["handling_minutes"] / 60)
-
-
-def _department_rows(events: Mapping[int, Mapping[str, Any]], found: Attribution, overdue: set[int]) -> list[Row]:
-    codes = set(found.departments) | {ev["lead"] for ev in events.values() if ev["lead"]}
-    names = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
-    rows: dict[str, Row] = {code: Row(code, names.get(code, code)) for code in sorted(codes)}
-    none = Row("-", _("(no department: waiting, or fixed on the spot)"))
-    for code, facts in found.departments.items():
-        row = rows[code]
-        row.received, row.dispatched, row.accepts = len(facts.events), facts.dispatches, facts.accepts
-        row.returns, row.extensions, row.suspensions, row.urges = (
-            facts.returns,
-            facts.extensions,
-            facts.suspensions,
-            facts.urges,
-        )
-        row.reworked, row.co_handled = len(facts.reworked), len(facts.co_handled)
-        row.cases = row.received  # its events are cases: voided ones credit nobody
-    had_department = set().union(*(f.events for f in found.departments.values()))
-    for eid, ev in events.items():
-        if ev["state"] in (State.INVALIDATED, State.MERGED):
-            continue
-        ever = eid in had_department
-        if eid in found.closer:
-            closer = found.closer[eid]
-            row = rows[closer] if closer else none
-            row.closed += 1
-            row.closed_on_time += bool(ev["closed_on_time"])
-            if ev["handling_minutes"] is not None:
-                row.handling_hours.append(ev["handling_minutes"] / 60)
-        elif eid in overdue:
-            row = rows[ev["lead"]] if ev["lead"] else none
-            row.overdue_open += 1
-        else:
-            row = rows[ev["lead"]] if ev["lead"] else none
-        if ev["state"] in OPEN_STATES and ev["lead"]:
-            light = ev["light"] if ev["light"] in ("green", "yellow", "red") else "green"
-            setattr(row, f"open_{light}", getattr(row, f"open_{light}") + 1)
-            row.overdue_now += light == "red"
-        reworked_here = eid in found.reworked and (
-            (row is none and not ever) or (row is not none and eid in found.departments[row.key].reworked)
-        )
-        if reworked_here and (eid in found.closer or eid in overdue):
-            row.reworked_due += 1
-        if not ever:  # events that never had a department: the no-department row's own
-            none.received += 1
-            none.reworked += eid in found.reworked
-    return [*rows.values(), none]
-
-
-def sla_report(user: User, *, unit: OrgUnit, start: date, end: date) -> Report:
+def _base(user: User, unit: OrgUnit, start: date, end: date) -> QuerySet[Event]:
     since, until = period_bounds(start, end)
-    now = timezone.now()
-    base = events_for_user(user).filter(area_path__startswith=unit.path, reported_at__gte=since, reported_at__lt=until)
+    return events_for_user(user).filter(area_path__startswith=unit.path, reported_at__gte=since, reported_at__lt=until)
 
+
+def _sees_whole(user: User, unit: OrgUnit) -> bool:
+    """True when the scoped selector admits every event under `unit` (see the module docstring)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(unit.path.startswith(root.path) for root in units_granting(user, "view_events"))
+
+
+def _regions(unit: OrgUnit) -> tuple[list[OrgUnit], int]:
     children = list(unit.children.order_by("code")) or [unit]
-    prefix_length = len(children[0].path)
+    return children, len(children[0].path)
+
+
+def _figures(
+    user: User, unit: OrgUnit, start: date, end: date, now: datetime, *, source: str, prefix: int,
+    kinds: tuple[str, ...] = ALL_KINDS, by_month: bool = False,
+) -> dict[int, Figures]:  # fmt: skip
+    """The figures of the user's events under `unit` reported in [start, end] (per month when asked, else key 0)."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+    base = _base(user, unit, start, end)
+    if source == "live" or not _sees_whole(user, unit):
+        if not by_month:
+            return {0: live_figures(base, now)}
+        return {
+            month: live_figures(base.filter(reported_at__month=month), now) for month in range(1, 13)
+        }  # reported_at__month reads the local month (USE_TZ): the months the roll-ups are keyed by
+    clean, live_days = rollups.day_status(start, end)
+    out = rollups.summed(unit.path, start, end, clean, prefix=prefix, kinds=kinds, by_month=by_month)
+    # The days changed since their roll-up (or never rolled up), live.
+    live_base = base.filter(rollups.days_q(live_days)) if live_days else None
+    moved = rollups.came_due(base, clean, now)
+    for month in range(1, 13) if by_month else (0,):
+        fig = out.setdefault(month, Figures())
+        if live_base is not None:
+            fig.merge(live_figures(live_base.filter(reported_at__month=month) if by_month else live_base, now))
+        if moved:
+            mine = (
+                moved
+                if not by_month
+                else set(base.filter(pk__in=moved, reported_at__month=month).values_list("pk", flat=True))
+            )
+            fig.merge(rollups.came_due_delta(base, mine, now))
+    return out
+
+
+def _department_rows(fig: Figures) -> list[Row]:
+    codes = sorted(code for code in fig.departments if code != NO_DEPARTMENT)
+    names = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
+    rows = []
+    for code in codes:
+        row = fig.departments[code]
+        row.key, row.label = code, names.get(code, code)
+        rows.append(row)
+    none = fig.departments.get(NO_DEPARTMENT) or Row(NO_DEPARTMENT, "")
+    none.key, none.label = NO_DEPARTMENT, _("(no department: waiting, or fixed on the spot)")
+    return [*rows, none]
+
+
+def _assemble(unit: OrgUnit, start: date, end: date, fig: Figures, now: datetime) -> Report:
+    children, prefix = _regions(unit)
     region_rows = {child.path: Row(child.code, child.name) for child in children}
     total = Row("total", _("Total"))
+    for path, row in sorted(fig.areas.items()):
+        total.merge(row)
+        if (region := region_rows.get(path[:prefix])) is not None:
+            region.merge(row)
+    units = dict(OrgUnit.objects.filter(code__in=set(fig.dispatchers)).values_list("code", "name"))
+    dispatchers = []
+    for code, d in sorted(fig.dispatchers.items()):
+        d.key = code
+        d.label = _("(automatic rule)") if code == AUTO else units.get(code, _("(no unit)") if code == "-" else code)
+        dispatchers.append(d)
+    people = {u.pk: u for u in User.objects.filter(pk__in=set(fig.workers))}
+    workers = []
+    for pk, w in sorted(fig.workers.items(), key=lambda item: people[item[0]].username):
+        w.key, w.label = people[pk].username, people[pk].get_full_name() or people[pk].username
+        workers.append(w)
+    return Report(unit, start, end, total, _department_rows(fig), list(region_rows.values()), dispatchers, workers, now)
 
-    # Correctness first: one read of the events, one of their history, two of their clocks; the
-    # attribution is one ordered pass over the history in Python (see dispatch.evaluation).
-    events = {
-        ev["id"]: ev
-        for ev in base.values(
-            "id",
-            "state",
-            "area_path",
-            "first_dispatched_at",
-            "closed_on_time",
-            "handling_minutes",
-            "light",
-            "return_count",
-            "extension_count",
-            "suspension_count",
-            "urge_count",
-            lead=F("lead_department__code"),
-        )
-    }
-    overdue = _overdue_events(base, now)
-    voided = {eid for eid, ev in events.items() if ev["state"] in (State.INVALIDATED, State.MERGED)}
-    closed = {eid for eid, ev in events.items() if ev["state"] == State.CLOSED}
-    found = attribute(_facts(base), voided=voided, closed=closed, grid_role=Role.GRID_WORKER, clocks=_clock_stops(base))
 
-    for eid, ev in events.items():
-        flags = {"overdue": eid in overdue, "reworked": eid in found.reworked}
-        _add_event(total, ev, **flags)
-        if (row := region_rows.get(ev["area_path"][:prefix_length])) is not None:
-            _add_event(row, ev, **flags)
+def sla_report(user: User, *, unit: OrgUnit, start: date, end: date, source: str = "rollup") -> Report:
+    """The evaluation report of the user's events under `unit` reported in [start, end] (local days)."""
+    now = timezone.now()
+    with rollups.snapshot():
+        _children, prefix = _regions(unit)
+        fig = _figures(user, unit, start, end, now, source=source, prefix=prefix)[0]
+        return _assemble(unit, start, end, fig, now)
 
-    units = dict(OrgUnit.objects.filter(code__in=set(found.dispatchers)).values_list("code", "name"))
-    dispatchers = [
-        DispatcherRow(
-            code,
-            _("(automatic rule)") if code == AUTO else units.get(code, _("(no unit)") if code == "-" else code),
-            f.dispatches,
-            f.timed,
-            f.on_time,
-            f.wrong,
+
+def department_ranking_rows(user: User, *, unit: OrgUnit, start: date, end: date, source: str = "rollup") -> list[Row]:
+    """The department rows of sla_report (same figures, by code, without the no-department row),
+    read without the region, dispatcher and grid-worker parts: what a ranking scores."""
+    now = timezone.now()
+    with rollups.snapshot():
+        fig = _figures(
+            user, unit, start, end, now, source=source, prefix=len(unit.path), kinds=(RollupKind.DEPARTMENT,)
+        )[0]
+        return [row for row in _department_rows(fig) if row.key != NO_DEPARTMENT]
+
+
+def monthly_trend(user: User, *, unit: OrgUnit, year: int, source: str = "rollup") -> list[tuple[int, Row]]:
+    """(month 1..12, the unit's total Row for the events reported that month): 结案率, 按期结案率, 返工率
+    per month are its closure_rate, on_time_rate and rework_rate (None for a month without 应结案)."""
+    now = timezone.now()
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    with rollups.snapshot():
+        by_month = _figures(
+            user, unit, start, end, now, source=source, prefix=len(unit.path), kinds=(RollupKind.AREA,), by_month=True
         )
-        for code, f in sorted(found.dispatchers.items())
-    ]
-    people = {u.pk: u for u in User.objects.filter(pk__in=set(found.workers))}
-    workers = [
-        GridWorkerRow(
-            people[pk].username,
-            people[pk].get_full_name() or people[pk].username,
-            f.reports,
-            f.valid_reports,
-            f.verifications,
-            f.timed,
-            f.on_time,
-        )
-        for pk, f in sorted(found.workers.items(), key=lambda item: people[item[0]].username)
-    ]
-    return Report(
-        unit,
-        start,
-        end,
-        total,
-        _department_rows(events, found, overdue),
-        list(region_rows.values()),
-        dispatchers,
-        workers,
-        now,
-    )
+    out = []
+    for month in range(1, 13):
+        total = Row("total", _("Total"))
+        for row in by_month.get(month, Figures()).areas.values():
+            total.merge(row)
+        out.append((month, total))
+    return out

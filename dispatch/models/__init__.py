@@ -17,17 +17,22 @@ from .webhook_deliveries import DeliveryStatus, WebhookDelivery
 from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
+from .rollups import DailyRollup, RollupDay, RollupKind, RollupMark
 # isort: on
 
 __all__ = [
     "BusinessCalendar",
     "CalendarDay",
+    "DailyRollup",
     "DayType",
     "DeliveryStatus",
     "DepartmentEndpoint",
     "Light",
     "Notification",
     "OutboxMessage",
+    "RollupDay",
+    "RollupKind",
+    "RollupMark",
     "RoutingMode",
     "RoutingRule",
     "RoutingSuggestion",

@@ -60,6 +60,13 @@ class SlaClock(models.Model):
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="slaclock_next_check"
             ),
             models.Index(fields=["event", "step"], name="slaclock_event_step"),
+            # The roll-up report's live part: running overall deadlines that came due since a day was
+            # rolled up (dispatch.rollups.came_due); a handful, the sweep breaches them within a minute.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(step="overall", stopped_at__isnull=True, paused_at__isnull=True, breached_at__isnull=True),
+                name="slaclock_overall_running_due",
+            ),
             # /healthz and the admin count running deadlines that are guesses; normally none.
             models.Index(
                 fields=["id"],

@@ -177,7 +177,7 @@ def test_totals_match_the_hand_computation(story):
         on_time_rate=11 / 13,
         rework_rate=2 / 13,
         mean_handling_hours=(24 * 60 - 180 + 170) / 60 / 13,
-        p90_handling_hours=3.0,
+        p90_handling_hours=240 / 60,  # 180 min is in the (120, 240] bucket
     )
 
 
@@ -200,7 +200,7 @@ def test_rows_by_department(story):
         accepts=6,
         overdue_now=1,
         mean_handling_hours=1.8,
-        p90_handling_hours=3.0,
+        p90_handling_hours=240 / 60,  # 180 min is in the (120, 240] bucket
         closure_rate=5 / 5,
         on_time_rate=4 / 5,
         rework_rate=1 / 5,
@@ -215,7 +215,7 @@ def test_rows_by_department(story):
         extensions=1,
         suspensions=1,
         mean_handling_hours=8 / 3,
-        p90_handling_hours=5.5,
+        p90_handling_hours=480 / 60,  # 330 min: the (240, 480] bucket
     )
     _check(
         rows[LHW],
@@ -225,7 +225,7 @@ def test_rows_by_department(story):
         closed_on_time=3,
         reworked=1,
         mean_handling_hours=350 / 240,
-        p90_handling_hours=170 / 60,
+        p90_handling_hours=240 / 60,  # 170 min: the (120, 240] bucket
     )
     _check(rows["-"], received=2, dispatched=0, should_close=1, closed=1, closed_on_time=1, mean_handling_hours=None)
 
@@ -248,7 +248,7 @@ def test_rows_by_region(story):
         extensions=1,
         suspensions=1,
         mean_handling_hours=17 / 8,
-        p90_handling_hours=5.5,
+        p90_handling_hours=480 / 60,  # 330 min: the (240, 480] bucket
     )
     _check(
         rows["990102002"],
@@ -262,7 +262,7 @@ def test_rows_by_region(story):
         rework_rate=1 / 4,
         overdue_now=0,
         mean_handling_hours=410 / 300,
-        p90_handling_hours=170 / 60,
+        p90_handling_hours=240 / 60,  # 170 min: the (120, 240] bucket
     )
 
 

@@ -1,0 +1,297 @@
+"""Daily roll-ups of the evaluation figures: built by an idempotent job, read by the report.
+
+How they stay exact (the report from roll-ups equals the live computation, tests/dispatch/test_rollups.py):
+- The population is by report day, and an event's figures change whenever one of its later facts
+  happens. So every write to an event, its history or its clocks marks its report day (a
+  `RollupMark`, inserted in the same transaction by the post_save receivers below; an insert, no
+  row lock, so concurrent transitions never wait on each other). A marked or never-built day is
+  read live; a clean day is read from its rows.
+- `rebuild_days` recomputes a day from scratch and replaces its rows (idempotent). On PostgreSQL it
+  reads in one REPEATABLE READ snapshot and deletes only the marks that snapshot saw: a change
+  committed meanwhile keeps its mark, so its day stays live until the next run. The beat task
+  `dispatch.rollup_refresh` rebuilds marked days every minute; `manage.py rollup_rebuild` any range.
+- The one figure that moves with time alone is 超期 (an open event passes its overall deadline with
+  nobody writing anything). A day is rolled up as of `built_at`; deadlines that came due after it
+  (running, unbreached, `came_due`) are few (the sweep breaches them within a minute, which marks the
+  day) and the report corrects for them live, from a partial index on exactly those clocks.
+Lights change only through the sweep's clock writes, which mark the day too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractMonth, Substr
+from django.utils import timezone
+
+from dispatch.evaluation import Fact
+from dispatch.figures import (
+    BUCKETS,
+    DispatcherRow,
+    Figures,
+    GridWorkerRow,
+    Row,
+    clock_stops,
+    compute,
+    event_rows,
+    history_facts,
+    overdue_events,
+    period_bounds,
+)
+from dispatch.models import DailyRollup, RollupDay, RollupKind, RollupMark, SlaClock, SlaStep
+from incidents.models import OPEN_STATES, Event
+
+logger = logging.getLogger(__name__)
+
+ROW_COLUMNS = (
+    "received", "dispatched", "cases", "closed", "closed_on_time", "overdue_open", "reworked", "reworked_due",
+    "overdue_now", "returns", "extensions", "suspensions", "urges", "accepts", "co_handled", "open_green",
+    "open_yellow", "open_red", "handling_count", "handling_seconds",
+)  # fmt: skip
+HISTOGRAM_COLUMNS = tuple(f"h{i:02d}" for i in range(BUCKETS))
+DISPATCHER_COLUMNS = ("dispatches", "timed_dispatches", "on_time_dispatches", "wrong_dispatches")
+WORKER_COLUMNS = ("reports", "valid_reports", "verifications", "timed_verifications", "on_time_verifications")
+COLUMNS = ROW_COLUMNS + HISTOGRAM_COLUMNS + DISPATCHER_COLUMNS + WORKER_COLUMNS
+LOCK_KEY = 0x15A0_0001  # pg advisory lock: one builder at a time
+
+
+# --- marking (the transitions' side) -------------------------------------------------------------
+
+
+def report_day(reported_at: datetime) -> date:
+    return timezone.localdate(reported_at)
+
+
+def mark(reported_at: datetime | None) -> None:
+    if reported_at is not None:
+        RollupMark.objects.create(day=report_day(reported_at))
+
+
+def mark_event(sender: type, instance: Event, **kwargs: Any) -> None:
+    mark(instance.reported_at)
+
+
+def mark_related(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A history record or a clock of an event changed: mark the event's report day."""
+    cached = instance._state.fields_cache.get("event")
+    if cached is not None:
+        mark(cached.reported_at)
+    else:
+        mark(Event.objects.filter(pk=instance.event_id).values_list("reported_at", flat=True).first())
+
+
+def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from incidents.models import EventRecord
+
+    post_save.connect(mark_event, sender=Event, dispatch_uid="rollup-mark-event")
+    post_delete.connect(mark_event, sender=Event, dispatch_uid="rollup-mark-event-del")
+    for model in (EventRecord, SlaClock):
+        post_save.connect(mark_related, sender=model, dispatch_uid=f"rollup-mark-{model.__name__}")
+        post_delete.connect(mark_related, sender=model, dispatch_uid=f"rollup-mark-{model.__name__}-del")
+
+
+# --- building (the job's side) -------------------------------------------------------------------
+
+
+def _rows_of(day: date, path: str, fig: Figures) -> Iterator[DailyRollup]:
+    def row_values(row: Row) -> dict[str, int]:
+        values = {name: getattr(row, name) for name in ROW_COLUMNS}
+        values.update(zip(HISTOGRAM_COLUMNS, row.handling_histogram, strict=True))
+        return values
+
+    for row in fig.areas.values():
+        yield DailyRollup(day=day, area_path=path, kind=RollupKind.AREA, key="", **row_values(row))
+    for code, row in fig.departments.items():
+        yield DailyRollup(day=day, area_path=path, kind=RollupKind.DEPARTMENT, key=code, **row_values(row))
+    for code, d in fig.dispatchers.items():
+        values = {name: getattr(d, name) for name in DISPATCHER_COLUMNS}
+        yield DailyRollup(day=day, area_path=path, kind=RollupKind.DISPATCHER, key=code, **values)
+    for pk, w in fig.workers.items():
+        values = {name: getattr(w, name) for name in WORKER_COLUMNS}
+        yield DailyRollup(day=day, area_path=path, kind=RollupKind.WORKER, key=str(pk), **values)
+
+
+def _build(day: date, built_at: datetime) -> int:
+    since, until = period_bounds(day, day)
+    base = Event.objects.filter(reported_at__gte=since, reported_at__lt=until)
+    events = event_rows(base)
+    facts_of: dict[int, list[Fact]] = defaultdict(list)
+    for fact in history_facts(base):
+        facts_of[fact.event_id].append(fact)
+    clocks, overdue = clock_stops(base), overdue_events(base, built_at)
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for eid, ev in events.items():
+        by_path[ev["area_path"]].append(eid)
+    rows: list[DailyRollup] = []
+    for path, ids in by_path.items():
+        ids.sort()
+        group = {eid: events[eid] for eid in ids}
+        fig = compute(group, [f for eid in ids for f in facts_of[eid]], clocks, overdue & set(ids))
+        rows.extend(_rows_of(day, path, fig))
+    DailyRollup.objects.filter(day=day).delete()
+    DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    RollupDay.objects.update_or_create(day=day, defaults={"built_at": built_at})
+    return len(events)
+
+
+@contextmanager
+def _one_builder() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One transaction; on PostgreSQL, when it is the outermost, one REPEATABLE READ snapshot, so
+    the marks, the roll-up rows and the live rows read in it agree with each other."""
+    outer = not connection.in_atomic_block
+    with transaction.atomic():
+        if outer and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def rebuild_days(days: Iterable[date]) -> int:
+    """Recompute each day's roll-up, replacing it; returns how many events were rolled up."""
+    total = 0
+    with _one_builder():
+        for day in sorted(set(days)):
+            with snapshot():
+                seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
+                total += _build(day, timezone.now())
+                RollupMark.objects.filter(id__in=seen).delete()
+    return total
+
+
+def rebuild_range(start: date, end: date) -> int:
+    return rebuild_days(start + timedelta(days=n) for n in range((end - start).days + 1))
+
+
+def refresh(limit: int = 31) -> int:
+    """The beat task: rebuild the marked days (oldest first, at most `limit` per run)."""
+    days = list(RollupMark.objects.order_by("day").values_list("day", flat=True).distinct()[:limit])
+    return rebuild_days(days)
+
+
+# --- reading (the report's side) -----------------------------------------------------------------
+
+
+def day_status(start: date, end: date) -> tuple[dict[date, datetime], list[date]]:
+    """(clean day → built_at, days to read live: marked or never built) for [start, end]."""
+    built = dict(RollupDay.objects.filter(day__gte=start, day__lte=end).values_list("day", "built_at"))
+    marked = set(RollupMark.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True))
+    clean = {day: at for day, at in built.items() if day not in marked}
+    every = (start + timedelta(days=n) for n in range((end - start).days + 1))
+    return clean, [day for day in every if day not in clean]
+
+
+def days_q(days: list[date]) -> Q:
+    """Events reported on `days`, as few range tests as the runs of consecutive days."""
+    q = Q(pk__in=[])
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    for first, last in runs:
+        since, until = period_bounds(first, last)
+        q |= Q(reported_at__gte=since, reported_at__lt=until)
+    return q
+
+
+def summed(
+    path: str, start: date, end: date, clean: dict[date, datetime], *, prefix: int, kinds: Iterable[str],
+    by_month: bool = False,
+) -> dict[int, Figures]:  # fmt: skip
+    """The roll-up rows of the clean days in [start, end] under `path`, summed per kind and key
+    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise)."""
+    dirty = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    dirty = [day for day in dirty if day not in clean]
+    qs = DailyRollup.objects.filter(day__gte=start, day__lte=end, area_path__startswith=path, kind__in=list(kinds))
+    if dirty:
+        qs = qs.exclude(day__in=dirty)
+    group: dict[str, Any] = {
+        "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
+        "month": ExtractMonth("day") if by_month else Value(0, output_field=IntegerField()),
+    }
+    out: dict[int, Figures] = defaultdict(Figures)
+    for r in qs.values("kind", "key", **group).annotate(**{c: Sum(c) for c in COLUMNS}).order_by():
+        fig = out[r["month"]]
+        if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
+            row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
+            row.merge(_row_from(r))
+        elif r["kind"] == RollupKind.DISPATCHER:
+            fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
+        else:
+            fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
+    return out
+
+
+def _row_from(values: dict[str, Any]) -> Row:
+    row = Row("", "", **{c: values[c] for c in ROW_COLUMNS})
+    row.handling_histogram = [values[c] for c in HISTOGRAM_COLUMNS]
+    return row
+
+
+def came_due(base: QuerySet[Event], clean: dict[date, datetime], now: datetime) -> set[int]:
+    """Open events of clean days whose latest overall deadline passed after their day was built:
+    rolled up as not overdue, overdue now. Read from the partial index slaclock_overall_running_due."""
+    if not clean:
+        return set()
+    candidates = (
+        SlaClock.objects.filter(
+            step=SlaStep.OVERALL,
+            stopped_at__isnull=True,
+            paused_at__isnull=True,
+            breached_at__isnull=True,
+            due_at__gte=min(clean.values()),
+            due_at__lt=now,
+            event__in=base.filter(state__in=OPEN_STATES),
+        )
+        .values_list("id", "event_id", "due_at", "event__reported_at")
+        .order_by()
+    )
+    found = {
+        eid: cid
+        for cid, eid, due, reported in candidates
+        if report_day(reported) in clean and due >= clean[report_day(reported)]
+    }
+    if not found:
+        return set()
+    latest: dict[int, int] = {}
+    for eid, cid in SlaClock.objects.filter(event_id__in=list(found), step=SlaStep.OVERALL).values_list(
+        "event_id", "id"
+    ):
+        latest[eid] = max(latest.get(eid, 0), cid)
+    return {eid for eid, cid in found.items() if latest[eid] == cid}
+
+
+def came_due_delta(base: QuerySet[Event], events: set[int], now: datetime) -> Figures:
+    """What turning `events` overdue changes in their figures (computed both ways, subtracted)."""
+    delta = Figures()
+    if not events:
+        return delta
+    scoped = base.filter(pk__in=list(events))
+    rows, facts, clocks = event_rows(scoped), history_facts(scoped), clock_stops(scoped)
+    delta.merge(compute(rows, facts, clocks, set(events)))
+    delta.merge(compute(rows, facts, clocks, set()), sign=-1)
+    return delta
