@@ -4,6 +4,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from dispatch.rollups import refresh
 from operations.outbox import DRAIN_TASK, deliver_pending
 from operations.sweep import sweep
 from operations.webhooks import DELIVERY_TASK, deliver_due
@@ -22,3 +23,9 @@ def deliver_webhooks() -> int:
 @shared_task(name="dispatch.sla_sweep", ignore_result=True)
 def sla_sweep() -> dict:
     return asdict(sweep())
+
+
+@shared_task(name="dispatch.rollup_refresh", ignore_result=True)
+def rollup_refresh() -> int:
+    """Rebuild the report days changed since their roll-up (dispatch.rollups)."""
+    return refresh()

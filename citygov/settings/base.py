@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deliver-webhooks": {"task": "dispatch.deliver_webhooks", "schedule": env_float("WEBHOOK_SCAN_SECONDS", 60.0)},
     # Yellow and red thresholds, auto-escalation of undispatched events.
     "sla-sweep": {"task": "dispatch.sla_sweep", "schedule": env_float("SLA_SWEEP_SECONDS", 60.0)},
+    # The report days changed since their daily roll-up: rebuilt (they read live until then).
+    "rollup-refresh": {"task": "dispatch.rollup_refresh", "schedule": env_float("ROLLUP_REFRESH_SECONDS", 60.0)},
     # Idempotency keys past their 48 hours (an expired key is already treated as new; this frees the rows).
     "purge-idempotency-keys": {
         "task": "citygov.purge_idempotency_keys",
