@@ -17,6 +17,7 @@ from .webhook_deliveries import DeliveryStatus, WebhookDelivery
 from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
+from .indicator_weights import IndicatorWeight
 # isort: on
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DayType",
     "DeliveryStatus",
     "DepartmentEndpoint",
+    "IndicatorWeight",
     "Light",
     "Notification",
     "OutboxMessage",
