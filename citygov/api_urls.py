@@ -6,6 +6,7 @@ from interfaces.api import events
 from interfaces.api import operations as operation_views
 from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
 from interfaces.api.docs import RedocView
+from interfaces.api.ranking import RankingView, TrendView
 from interfaces.attachments import EventPhotoView
 
 app_name = "api"
@@ -29,6 +30,8 @@ urlpatterns = [
     path("departments", events.DepartmentListView.as_view(), name="departments"),
     path("routing/simulate", RoutingSimulationView.as_view(), name="routing-simulate"),
     path("reports/sla", SlaReportView.as_view(), name="sla-report"),
+    path("reports/ranking", RankingView.as_view(), name="ranking"),
+    path("reports/trend", TrendView.as_view(), name="report-trend"),
     path("department-system/events", dept.DepartmentInboxView.as_view(), name="dept-inbox"),
     *[
         path(f"department-system/events/<str:code>/{slug}", view.as_view(), name=f"dept-{slug}")

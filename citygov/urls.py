@@ -6,6 +6,7 @@ from interfaces import attachments as event_photos
 from interfaces.health import healthz
 from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
+from interfaces.web import ranking as ranking_views
 from interfaces.web import reports as report_views
 from interfaces.web.home import home
 
@@ -32,6 +33,10 @@ urlpatterns = [
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),
     path("reports/sla.csv", report_views.sla_report_csv, name="sla-report-csv"),
     path("reports/sla.xlsx", report_views.sla_report_xlsx, name="sla-report-xlsx"),
+    path("reports/trend.json", ranking_views.trend_json, name="report-trend-json"),
+    path("reports/ranking/", ranking_views.ranking_page, name="ranking"),
+    path("reports/ranking.csv", ranking_views.ranking_csv, name="ranking-csv"),
+    path("reports/ranking.xlsx", ranking_views.ranking_xlsx, name="ranking-xlsx"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import units_granting
+from dispatch.scores import PeriodKind
 from interfaces.inputs import MAX_DAY, MIN_DAY
 
 
@@ -56,3 +57,44 @@ class ReportForm(forms.Form):
             elif (data["end"] - data["start"]).days > 366 * 3:
                 self.add_error("end", _("At most three years at a time."))
         return data
+
+
+class RankingForm(forms.Form):
+    """The ranking's area, period kind (month, quarter, year) and a day inside the period."""
+
+    unit = forms.ModelChoiceField(label=gettext_lazy("area"), queryset=OrgUnit.objects.none(), to_field_name="code")
+    period = forms.ChoiceField(label=gettext_lazy("period"), choices=PeriodKind.choices)
+    date = forms.DateField(
+        label=gettext_lazy("in the period of"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+
+    def __init__(self, user: User, data=None):
+        units = report_units(user)
+        first = units.first()
+        initial = {"period": PeriodKind.MONTH, "date": timezone.localdate().isoformat()}
+        if first is not None:
+            initial["unit"] = first.code
+        super().__init__({**initial, **(data or {})})
+        self.fields["unit"].queryset = units
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if not (MIN_DAY <= day <= MAX_DAY):
+            raise forms.ValidationError(_("Between %(a)s and %(b)s.") % {"a": MIN_DAY, "b": MAX_DAY})
+        return day
+
+
+class TrendForm(forms.Form):
+    """The monthly trend's area and year."""
+
+    unit = forms.ModelChoiceField(label=gettext_lazy("area"), queryset=OrgUnit.objects.none(), to_field_name="code")
+    year = forms.IntegerField(label=gettext_lazy("year"), min_value=MIN_DAY.year, max_value=MAX_DAY.year)
+
+    def __init__(self, user: User, data=None):
+        units = report_units(user)
+        first = units.first()
+        initial: dict[str, object] = {"year": timezone.localdate().year}
+        if first is not None:
+            initial["unit"] = first.code
+        super().__init__({**initial, **(data or {})})
+        self.fields["unit"].queryset = units

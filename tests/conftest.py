@@ -7,7 +7,7 @@ user who may, one from another district who must not, and an outsider.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from accounts.models import User
 from fixtures.demo_city import DEMO_PASSWORD, load_demo_city
@@ -89,3 +89,17 @@ def fresh_process_caches():
     clear_all_local()
     yield
     clear_all_local()
+
+
+@pytest.fixture(autouse=True)
+def replica_reads_through_default():
+    """With DATABASE_REPLICA_URL set, the "replica" alias mirrors "default" (TEST MIRROR); a test's
+    data lives in default's open transaction, which another connection cannot see, so for the test
+    the alias uses default's connection, as a replica that has replayed everything would answer."""
+    if "replica" not in connections:
+        yield
+        return
+    original = connections["replica"]
+    connections["replica"] = connections["default"]
+    yield
+    connections["replica"] = original

@@ -14,6 +14,7 @@ from citygov.settings.env import (
     env_int,
     env_list,
     env_str,
+    replica_from_env,
 )
 
 DEBUG = env_bool("DEBUG", False)
@@ -94,6 +95,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_env(VAR_DIR / "citygov.sqlite3")}
+# A read replica for reports and exports (core.replica): DATABASE_REPLICA_URL, docs/DEPLOY.md.
+if (_replica := replica_from_env()) is not None:
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

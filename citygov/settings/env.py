@@ -150,6 +150,37 @@ def database_from_env(default_sqlite: Path) -> dict:
     return config
 
 
+def replica_from_env() -> dict | None:
+    """The read replica (DATABASE_REPLICA_URL), for report and export reads (core.replica), or None.
+
+    Same URL rules as DATABASE_URL. Its sessions are read-only on PostgreSQL, so a write routed
+    there by mistake fails instead of diverging; in tests the alias mirrors "default" (TEST MIRROR).
+    """
+    url = env_str("DATABASE_REPLICA_URL")
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL has scheme {scheme!r}; use postgres://USER:PASSWORD@HOST:PORT/NAME "
+            "(the streaming replica of DATABASE_URL's database)."
+        )
+    if scheme != "sqlite" and _malformed(url):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL is malformed (expected postgres://USER:PASSWORD@HOST:PORT/NAME). " + _PERCENT_HINT
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL could not be parsed ({exc}). {_PERCENT_HINT}") from None
+    if config["ENGINE"].endswith("postgresql"):
+        if not config.get("NAME"):
+            raise ImproperlyConfigured("DATABASE_REPLICA_URL names no database: add /NAME at the end.")
+        config.setdefault("OPTIONS", {})["options"] = "-c default_transaction_read_only=on"
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
 def broker_from_env(folder: Path) -> tuple[str, dict, str | None]:
     """Choose the Celery broker: CELERY_BROKER_URL, else REDIS_URL, else a folder.
 

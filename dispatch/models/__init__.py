@@ -18,6 +18,7 @@ from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
 from .rollups import DailyRollup, RollupDay, RollupKind, RollupMark
+from .indicator_weights import IndicatorWeight
 # isort: on
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "DayType",
     "DeliveryStatus",
     "DepartmentEndpoint",
+    "IndicatorWeight",
     "Light",
     "Notification",
     "OutboxMessage",

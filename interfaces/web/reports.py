@@ -8,15 +8,18 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from core.replica import replication_lag, report_reads
 from dispatch.reports import DEFINITIONS, Report, Row, sla_report
 from interfaces.report_inputs import ReportForm
 
@@ -91,7 +94,8 @@ def _build(request: HttpRequest) -> tuple[ReportForm, Report | None]:
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
-    return form, sla_report(request.user, unit=data["unit"], start=data["start"], end=data["end"])
+    with report_reads():
+        return form, sla_report(request.user, unit=data["unit"], start=data["start"], end=data["end"])
 
 
 def _is_rate(name: str) -> bool:
@@ -141,29 +145,21 @@ def _title_block(report: Report) -> list[list[str]]:
     ]
 
 
-def _light_chart(rows: list[Row]) -> list[dict]:
-    """Stacked green/yellow/red bars as SVG geometry (percent of the largest row): no inline CSS, CSP-clean."""
-    scale = max((r.open_green + r.open_yellow + r.open_red for r in rows), default=0) or 1
-    bars = []
-    for row in rows:
-        x, segments = 0.0, []
-        for light, count in (("green", row.open_green), ("yellow", row.open_yellow), ("red", row.open_red)):
-            width = 100 * count / scale
-            if count:
-                segments.append(
-                    {
-                        "light": light,
-                        "count": count,
-                        "x": round(x, 2),
-                        "width": round(width, 2),
-                        "mid": round(x + width / 2, 2),
-                    }
-                )
-            x += width
-        bars.append(
-            {"label": row.label, "total": row.open_green + row.open_yellow + row.open_red, "segments": segments}
-        )
-    return bars
+def light_chart_data(rows: list[Row]) -> dict[str, Any]:
+    """The traffic-light distribution of open events per region (ECharts stacked bars, static/js/report-charts.js)."""
+    return {
+        "labels": [row.label for row in rows],
+        "green": [row.open_green for row in rows],
+        "yellow": [row.open_yellow for row in rows],
+        "red": [row.open_red for row in rows],
+        "names": {"green": _("green"), "yellow": _("yellow"), "red": _("red")},
+    }
+
+
+def replica_status() -> dict[str, Any]:
+    """What the page says about where it read from: no replica, or the replica's lag in seconds."""
+    lag = replication_lag()
+    return {"configured": lag is not None, "lag_seconds": None if lag is None else round(lag.total_seconds(), 1)}
 
 
 @login_required
@@ -185,7 +181,13 @@ def sla_report_page(request: HttpRequest) -> HttpResponse:
             "report": report,
             "tables": tables,
             "definitions": DEFINITIONS,
-            "chart": _light_chart(report.by_region) if report else [],
+            "lights": light_chart_data(report.by_region) if report else {},
+            "trend_url": (
+                f"{reverse('report-trend-json')}?{urlencode({'unit': report.unit.code, 'year': report.start.year})}"
+                if report
+                else ""
+            ),
+            "replica": replica_status(),
         },
     )
 

@@ -208,3 +208,25 @@ def test_api_docs_render_under_the_production_csp(browser, live_server, settings
     assert "citygov API" in page.content()
     assert errors == [], "\n".join(errors)
     context.close()
+
+
+@pytest.mark.usefixtures("committed_city")
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_report_and_ranking_charts_draw_under_the_production_csp(browser, live_server, settings, size):
+    # ECharts from static/vendor, chart code from static/js, data from json_script: nothing inline.
+    settings.CSP_HEADER = settings.CSP_STRICT_POLICY
+    sup = Session(browser, live_server.url, size, "sup_jiangnan")
+    errors: list[str] = []
+    sup.page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    sup.page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sup.go("/reports/sla/?unit=990102")
+    for chart in ("trend", "lights"):
+        sup.page.wait_for_selector(f".chart[data-chart={chart}] canvas", timeout=15000)
+    assert _no_horizontal_overflow(sup.page)
+    sup.shot("13-report-charts")
+    sup.go("/reports/ranking/?unit=990102&period=year")
+    assert sup.page.locator("table.ranking").count() == 2
+    assert _no_horizontal_overflow(sup.page)
+    sup.shot("14-ranking")
+    assert errors == [], "\n".join(errors)
+    sup.close()
