@@ -1,0 +1,175 @@
+"""Writing a validated Plan: org units tier by tier, then departments, then people (one transaction, the caller's).
+
+Units are written with bulk_create / bulk_update in batches and their
+materialized `path` computed in memory from the parent's, so 100,000 grids
+take minutes, not hours; a unit the file moves to another parent is saved
+singly, because OrgUnit.save rewrites its subtree's and its events' paths.
+Memberships go through accounts.services.membership_grant, which keeps the
+guardian grants in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from accounts.city_import.records import ImportReport, UnitRow
+from accounts.city_import.validate import Plan, chunks
+from accounts.models import Department, DepartmentType, OrgUnit, Role, Tier, User
+from accounts.services import membership_grant
+from accounts.signals import org_units_bulk_changed
+
+BATCH = 2000
+UNIT_FIELDS = ["name", "tier", "parent", "path", "boundary"]
+
+
+class Bar(Protocol):
+    def update(self, n: int) -> object: ...
+
+    def close(self) -> None: ...
+
+
+Progress = Callable[[str, int], Bar]
+
+
+class _Silent:
+    def update(self, n: int) -> object:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def silent(_label: str, _total: int) -> Bar:
+    return _Silent()
+
+
+def _lookup(codes: set[str]) -> dict[str, tuple[int, str]]:
+    """Id and path of the given unit codes that are in the database."""
+    found: dict[str, tuple[int, str]] = {}
+    for batch in chunks(sorted(codes)):
+        for code, pk, path in OrgUnit.objects.filter(code__in=batch).values_list("code", "id", "path"):
+            found[code] = (pk, path)
+    return found
+
+
+def _apply_units(rows: list[UnitRow], progress: Progress) -> dict[str, tuple[int, str]]:
+    in_file = {r.code for r in rows}
+    known = _lookup(in_file | {r.parent for r in rows if r.parent})
+    existing = {code: known[code] for code in in_file if code in known}
+    bar = progress("org units", len(rows))
+    for tier in Tier.values:
+        layer = [r for r in rows if r.tier == tier]
+        new: list[OrgUnit] = []
+        changed: list[OrgUnit] = []
+        moved: list[UnitRow] = []
+        for r in layer:
+            parent_id, parent_path = known[r.parent] if r.parent else (None, "")
+            path = f"{parent_path}{r.code}/"
+            if r.code in existing:
+                pk, old_path = existing[r.code]
+                if old_path != path:
+                    moved.append(r)
+                else:
+                    changed.append(
+                        OrgUnit(
+                            id=pk,
+                            code=r.code,
+                            name=r.name,
+                            tier=tier,
+                            parent_id=parent_id,
+                            path=path,
+                            boundary=r.boundary,
+                        )
+                    )
+                known[r.code] = (pk, path)
+            else:
+                new.append(
+                    OrgUnit(code=r.code, name=r.name, tier=tier, parent_id=parent_id, path=path, boundary=r.boundary)
+                )
+        for batch in chunks(new, BATCH):
+            OrgUnit.objects.bulk_create(batch)
+            bar.update(len(batch))
+        if any(u.pk is None for u in new):  # a backend that does not return ids from a bulk insert
+            known.update(_lookup({u.code for u in new}))
+        else:
+            known.update({u.code: (u.pk, u.path) for u in new})
+        for batch in chunks(changed, BATCH):
+            OrgUnit.objects.bulk_update(batch, UNIT_FIELDS)
+            bar.update(len(batch))
+        for r in moved:
+            unit = OrgUnit.objects.get(code=r.code)
+            unit.name, unit.tier, unit.boundary = r.name, tier, r.boundary
+            unit.parent = OrgUnit.objects.get(code=r.parent) if r.parent else None
+            unit.save()  # rewrites the subtree's paths and its events' area paths
+            known[r.code] = (unit.pk, unit.path)
+            bar.update(1)
+    bar.close()
+    return known
+
+
+def _apply_departments(plan: Plan, report: ImportReport) -> None:
+    for code, name, description in plan.types_to_add:
+        DepartmentType.objects.create(code=code, name=name, description=description)
+        report.department_types_added.append(code)
+    types = dict(DepartmentType.objects.values_list("code", "id"))
+    units = _lookup({row.unit for row, _t in plan.departments})
+    existing: dict[str, int] = {}
+    for batch in chunks(sorted(plan.db_department_codes)):
+        existing.update(Department.objects.filter(code__in=batch).values_list("code", "id"))
+    new, changed = [], []
+    for row, type_code in plan.departments:
+        department = Department(code=row.code, name=row.name, type_id=types[type_code], org_unit_id=units[row.unit][0])
+        if row.code in existing:
+            department.pk = existing[row.code]
+            changed.append(department)
+        else:
+            new.append(department)
+    Department.objects.bulk_create(new, batch_size=BATCH)
+    Department.objects.bulk_update(changed, ["name", "type", "org_unit"], batch_size=BATCH)
+
+
+def _apply_people(plan: Plan, report: ImportReport, progress: Progress) -> None:
+    users: dict[str, User] = {}
+    for batch in chunks(sorted(plan.db_usernames)):
+        users.update((u.username, u) for u in User.objects.filter(username__in=batch))
+    for row in plan.people:
+        user = users.get(row.username)
+        if user is None:
+            user = User(username=row.username)
+            user.set_unusable_password()  # told how to set one: changepassword or a reset link
+            users[row.username] = user
+        user.display_name, user.phone = row.full_name, row.phone
+    new = [u for u in users.values() if u.pk is None]
+    User.objects.bulk_create(new, batch_size=BATCH)
+    if any(u.pk is None for u in new):
+        for batch in chunks([u.username for u in new]):
+            for u in User.objects.filter(username__in=batch):
+                users[u.username] = u
+    User.objects.bulk_update([u for u in users.values() if u.username in plan.db_usernames], ["display_name", "phone"])
+    departments: dict[str, Department] = {}
+    for batch in chunks(sorted({r.department for r in plan.people if r.department})):
+        departments.update((d.code, d) for d in Department.objects.filter(code__in=batch))
+    units: dict[str, OrgUnit] = {}
+    for batch in chunks(sorted({r.unit for r in plan.people if r.unit and r.role != Role.HANDLER})):
+        units.update((u.code, u) for u in OrgUnit.objects.filter(code__in=batch))
+    bar = progress("memberships", len(plan.people))
+    for row in plan.people:
+        if row.role == Role.HANDLER:
+            membership_grant(user=users[row.username], role=row.role, department=departments[row.department])
+        else:
+            membership_grant(user=users[row.username], role=row.role, org_unit=units[row.unit])
+        bar.update(1)
+    bar.close()
+
+
+def apply(plan: Plan, report: ImportReport, progress: Progress = silent) -> None:
+    """Write the plan; the caller holds the transaction (all or nothing)."""
+    if plan.units:
+        _apply_units(plan.units, progress)
+    if plan.departments:
+        _apply_departments(plan, report)
+    if plan.units or plan.departments:
+        org_units_bulk_changed.send(sender=OrgUnit)
+    if plan.people:
+        _apply_people(plan, report, progress)
