@@ -4,8 +4,8 @@ Units are written with bulk_create / bulk_update in batches and their
 materialized `path` computed in memory from the parent's, so 100,000 grids
 take minutes, not hours; a unit the file moves to another parent is saved
 singly, because OrgUnit.save rewrites its subtree's and its events' paths.
-Memberships go through accounts.services.membership_grant, which keeps the
-guardian grants in step.
+Memberships go through accounts.services.memberships_grant_many, which adds
+the guardian grants they imply in the same bulk.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Protocol
 
 from accounts.city_import.records import ImportReport, UnitRow
 from accounts.city_import.validate import Plan, chunks
-from accounts.models import Department, DepartmentType, OrgUnit, Role, Tier, User
-from accounts.services import membership_grant
+from accounts.models import Department, DepartmentType, Membership, OrgUnit, Role, Tier, User
+from accounts.services import memberships_grant_many
 from accounts.signals import org_units_bulk_changed
 
 BATCH = 2000
@@ -137,7 +137,7 @@ def _apply_people(plan: Plan, report: ImportReport, progress: Progress) -> None:
         user = users.get(row.username)
         if user is None:
             user = User(username=row.username)
-            user.set_unusable_password()  # told how to set one: changepassword or a reset link
+            user.set_unusable_password()  # the report tells how to set one: changepassword or the admin
             users[row.username] = user
         user.display_name, user.phone = row.full_name, row.phone
     new = [u for u in users.values() if u.pk is None]
@@ -153,13 +153,16 @@ def _apply_people(plan: Plan, report: ImportReport, progress: Progress) -> None:
     units: dict[str, OrgUnit] = {}
     for batch in chunks(sorted({r.unit for r in plan.people if r.unit and r.role != Role.HANDLER})):
         units.update((u.code, u) for u in OrgUnit.objects.filter(code__in=batch))
-    bar = progress("memberships", len(plan.people))
-    for row in plan.people:
-        if row.role == Role.HANDLER:
-            membership_grant(user=users[row.username], role=row.role, department=departments[row.department])
-        else:
-            membership_grant(user=users[row.username], role=row.role, org_unit=units[row.unit])
-        bar.update(1)
+    memberships = [
+        Membership(user=users[r.username], role=r.role, department=departments[r.department])
+        if r.role == Role.HANDLER
+        else Membership(user=users[r.username], role=r.role, org_unit=units[r.unit])
+        for r in plan.people
+    ]
+    bar = progress("memberships", len(memberships))
+    for group in chunks(memberships, BATCH):
+        memberships_grant_many(group)
+        bar.update(len(group))
     bar.close()
 
 

@@ -332,3 +332,27 @@ def test_tier_from_the_optional_property_must_match_the_code(tmp_path):
 
     lines = refused(tmp_path, edit_units=edit)
     assert "UNITS.geojson: feature 6: code: a community code has 12 digits" in lines
+
+
+def test_the_bulk_grants_are_exactly_what_a_membership_sync_gives():
+    from accounts.models import DepartmentUserObjectPermission
+    from accounts.services import sync_user_permissions
+
+    run(example_files())
+
+    def grants():
+        return sorted(
+            OrgUnitUserObjectPermission.objects.filter(user__username__contains="_qc_").values_list(
+                "user__username", "permission__codename", "content_object__code"
+            )
+        ) + sorted(
+            DepartmentUserObjectPermission.objects.filter(user__username__contains="_qc_").values_list(
+                "user__username", "permission__codename", "content_object__code"
+            )
+        )
+
+    imported = grants()
+    assert len(imported) > 40
+    for user in User.objects.filter(username__contains="_qc_"):
+        sync_user_permissions(user)
+    assert grants() == imported
