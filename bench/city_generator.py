@@ -35,7 +35,12 @@ def split(lo: float, hi: float, parts: int) -> list[float]:
 def rectangle(w: float, s: float, e: float, n: float, k: int = 1) -> dict:
     """Counter-clockwise; each side cut into k pieces (the same points as the neighbour's side)."""
     xs, ys = split(w, e, k), split(s, n, k)
-    ring = [[x, s] for x in xs[:-1]] + [[e, y] for y in ys[:-1]] + [[x, n] for x in xs[:0:-1]] + [[w, y] for y in ys[:0:-1]]
+    ring = (
+        [[x, s] for x in xs[:-1]]
+        + [[e, y] for y in ys[:-1]]
+        + [[x, n] for x in xs[:0:-1]]
+        + [[w, y] for y in ys[:0:-1]]
+    )
     ring.append(ring[0])
     return {"type": "Polygon", "coordinates": [ring]}
 
