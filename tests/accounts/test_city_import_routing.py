@@ -72,3 +72,19 @@ def test_the_handler_of_the_fallback_department_sees_the_event(imported_city):
     assert events_for_user(handler).filter(pk=event.pk).exists()
     street_handler = User.objects.get(username="hd_qc_qiaodong_huanwei")
     assert not events_for_user(street_handler).filter(pk=event.pk).exists()
+
+
+def test_the_event_page_draws_both_parts_of_a_multipolygon_grid(imported_city, client):
+    event = file_as("gw_qc_dongqiao_02", EAST_BANK)
+    client.force_login(User.objects.get(username="op_qc_qiaodong"))
+    response = client.get(f"/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    polygons = response.context["map"].polygons
+    assert [p["code"] for p in polygons] == ["88010200100102", "88010200100102"]
+    assert response.content.decode().count('class="grid hl"') == 2
+
+
+def test_an_operator_of_another_street_does_not_see_it(imported_city, client):
+    event = file_as("gw_qc_dongqiao_02", EAST_BANK)
+    client.force_login(User.objects.get(username="op_qc_qiaoxi"))
+    assert client.get(f"/events/{event.pk}/").status_code == 404
