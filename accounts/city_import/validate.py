@@ -141,12 +141,14 @@ def _validate_geometry(files: CityFiles, rows: list[UnitRow], problems: list[Pro
             "code", "boundary"
         ):
             communities[code] = shape(boundary)
+    # The stored grids the file does not replace: codes first, so a second run of a large city
+    # does not read (and decode) every boundary it is about to replace anyway.
+    stored = OrgUnit.objects.filter(tier=Tier.GRID, is_active=True, boundary__isnull=False)
+    other_codes = sorted(set(stored.values_list("code", flat=True)) - in_file)
     others = [
         (code, shape(boundary))
-        for code, boundary in OrgUnit.objects.filter(tier=Tier.GRID, is_active=True, boundary__isnull=False)
-        .values_list("code", "boundary")
-        .iterator(chunk_size=2000)
-        if code not in in_file
+        for batch in chunks(other_codes)
+        for code, boundary in stored.filter(code__in=batch).values_list("code", "boundary")
     ]
     check_inside_communities(files.units_file, grids, communities, problems)
     check_overlaps(files.units_file, grids, others, problems)
