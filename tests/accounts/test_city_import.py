@@ -356,3 +356,15 @@ def test_the_bulk_grants_are_exactly_what_a_membership_sync_gives():
     for user in User.objects.filter(username__contains="_qc_"):
         sync_user_permissions(user)
     assert grants() == imported
+
+
+def test_a_multipolygon_grid_passes_the_models_own_check_and_a_line_does_not():
+    from django.core.exceptions import ValidationError
+
+    run(example_files())
+    grid = OrgUnit.objects.get(code="88010200100102")
+    grid.full_clean()  # the admin's form runs the same validate_polygon
+    assert len(shape(grid.boundary).geoms) == 2
+    grid.boundary = {"type": "LineString", "coordinates": [[121.0, 31.0], [121.01, 31.01]]}
+    with pytest.raises(ValidationError, match="Polygon"):
+        grid.full_clean()

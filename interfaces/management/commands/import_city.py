@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -42,8 +43,10 @@ class Command(BaseCommand):
         quiet = options["no_progress"] or options["verbosity"] < 1
 
         def progress(label: str, total: int) -> tqdm:
-            return tqdm(total=total, desc=label, unit="", disable=quiet, file=self.stderr._out)
+            return tqdm(total=total, desc=label, unit="", disable=quiet, file=sys.stderr)
 
+        if not quiet:
+            self.stderr.write("Reading and checking the files (a city of 100,000 grids takes a minute or two)…")
         report = import_city(**sources, dry_run=options["dry_run"], progress=progress)
         if not report.ok:
             for problem in report.problems:
