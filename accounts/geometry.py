@@ -1,16 +1,25 @@
-"""Polygon validation for org-unit boundaries (GeoJSON, WGS84 lon/lat)."""
+"""Polygon validation for org-unit boundaries (GeoJSON Polygon or MultiPolygon, WGS84 lon/lat).
+
+A grid may be in several parts (a MultiPolygon: a community split by a river,
+an enclave); everything that reads boundaries goes through shapely's `shape`,
+which takes both.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
+BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
 
-def polygon_from_geojson(value: Any) -> Polygon:
-    if not isinstance(value, dict) or value.get("type") != "Polygon":
-        raise ValueError('The boundary must be a GeoJSON object {"type": "Polygon", "coordinates": [...]}.')
+
+def polygon_from_geojson(value: Any) -> Polygon | MultiPolygon:
+    if not isinstance(value, dict) or value.get("type") not in BOUNDARY_TYPES:
+        raise ValueError(
+            'The boundary must be a GeoJSON object {"type": "Polygon" or "MultiPolygon", "coordinates": [...]}.'
+        )
     try:
         geom = shape(value)
     except Exception as exc:  # shapely raises several types for malformed coordinates
@@ -18,7 +27,7 @@ def polygon_from_geojson(value: Any) -> Polygon:
     return geom
 
 
-def validate_polygon(value: Any) -> Polygon:
+def validate_polygon(value: Any) -> Polygon | MultiPolygon:
     geom = polygon_from_geojson(value)
     if geom.is_empty or geom.area == 0:
         raise ValueError("The boundary polygon is empty.")
@@ -34,3 +43,11 @@ def rectangle(west: float, south: float, east: float, north: float) -> dict:
     """A GeoJSON rectangle, counter-clockwise as RFC 7946 asks."""
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
+
+
+def outer_rings(value: dict) -> list[list[list[float]]]:
+    """The outer ring of each part of a Polygon or MultiPolygon boundary (for drawing)."""
+    if value.get("type") == "MultiPolygon":
+        return [part[0] for part in value.get("coordinates") or [] if part]
+    coordinates = value.get("coordinates") or []
+    return [coordinates[0]] if coordinates else []

@@ -3,7 +3,9 @@
 An STRtree over the grids' prepared polygons answers "which grid holds this
 point" by checking only the few grids whose bounding boxes contain it. The
 index lives in each process (core.process_cache) and is rebuilt when any
-grid is saved or deleted.
+grid is saved or deleted, or after a bulk import (accounts.signals). A grid
+may be a Polygon or a MultiPolygon (several parts): shapely's `shape` reads
+both, and the tree indexes the whole MultiPolygon, so a point in any part finds it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from shapely.geometry import Point, shape
 from shapely.prepared import prep
 
 from accounts.models import OrgUnit, Tier
+from accounts.signals import org_units_bulk_changed
 from core.process_cache import ProcessCache
 
 
@@ -66,8 +69,11 @@ def locate_grid(latitude: float, longitude: float) -> OrgUnit | None:
     return OrgUnit.objects.get(pk=grid_id) if grid_id is not None else None
 
 
-def invalidate() -> None:
+def invalidate(**_kwargs: object) -> None:
     _index.invalidate()
+
+
+org_units_bulk_changed.connect(invalidate, dispatch_uid="grid-index-bulk")
 
 
 @receiver(post_save, sender=OrgUnit)

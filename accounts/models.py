@@ -73,7 +73,7 @@ class OrgUnit(models.Model):
         _("boundary"),
         null=True,
         blank=True,
-        help_text=_("GeoJSON Polygon in WGS84 longitude/latitude; required for grids."),
+        help_text=_("GeoJSON Polygon or MultiPolygon in WGS84 longitude/latitude; required for grids."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

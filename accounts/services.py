@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -90,3 +94,71 @@ def membership_revoke(*, membership: Membership) -> None:
     user = membership.user
     membership.delete()
     sync_user_permissions(user)
+
+
+def _permission_ids(model: type[OrgUnit] | type[Department]) -> dict[str, int]:
+    content_type = ContentType.objects.get_for_model(model)
+    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
+
+
+def _key(m: Membership) -> tuple[int, str, int | None, int | None]:
+    return (m.user_id, m.role, m.org_unit_id, m.department_id)
+
+
+@transaction.atomic
+def memberships_grant_many(memberships: Sequence[Membership], batch_size: int = 1000) -> int:
+    """Give many roles at once (the city import): the memberships not yet held, and the guardian grants they imply.
+
+    The bulk form of membership_grant for thousands of people: memberships only
+    added, never taken away, so the grants to add are exactly those the new
+    memberships imply and are not held yet (what sync_user_permissions would
+    add), written with bulk_create instead of one assign_perm each. Each
+    membership must already obey Membership.clean (the caller validated it).
+    Returns how many memberships were added.
+    """
+    user_ids = sorted({m.user_id for m in memberships})
+    held: set[tuple[int, str, int | None, int | None]] = set()
+    unit_grants: set[tuple[int, int, int]] = set()
+    department_grants: set[tuple[int, int, int]] = set()
+    for start in range(0, len(user_ids), batch_size):
+        batch = user_ids[start : start + batch_size]
+        held.update(
+            Membership.objects.filter(user_id__in=batch).values_list("user_id", "role", "org_unit_id", "department_id")
+        )
+        unit_grants.update(
+            OrgUnitUserObjectPermission.objects.filter(user_id__in=batch).values_list(
+                "user_id", "permission_id", "content_object_id"
+            )
+        )
+        department_grants.update(
+            DepartmentUserObjectPermission.objects.filter(user_id__in=batch).values_list(
+                "user_id", "permission_id", "content_object_id"
+            )
+        )
+    new: dict[tuple[int, str, int | None, int | None], Membership] = {}
+    for membership in memberships:
+        if _key(membership) not in held:
+            new.setdefault(_key(membership), membership)
+    Membership.objects.bulk_create(list(new.values()), batch_size=batch_size)
+    unit_perms, department_perms = _permission_ids(OrgUnit), _permission_ids(Department)
+    add_units: dict[tuple[int, int, int], OrgUnitUserObjectPermission] = {}
+    add_departments: dict[tuple[int, int, int], DepartmentUserObjectPermission] = {}
+    for m in new.values():
+        for codename in _permissions_for(m):
+            if m.department_id is not None:
+                key = (m.user_id, department_perms[codename], m.department_id)
+                if key not in department_grants:
+                    add_departments[key] = DepartmentUserObjectPermission(
+                        user_id=key[0], permission_id=key[1], content_object_id=key[2]
+                    )
+            elif m.org_unit_id is not None:
+                key = (m.user_id, unit_perms[codename], m.org_unit_id)
+                if key not in unit_grants:
+                    add_units[key] = OrgUnitUserObjectPermission(
+                        user_id=key[0], permission_id=key[1], content_object_id=key[2]
+                    )
+    OrgUnitUserObjectPermission.objects.bulk_create(list(add_units.values()), batch_size=batch_size)
+    DepartmentUserObjectPermission.objects.bulk_create(list(add_departments.values()), batch_size=batch_size)
+    for membership in new.values():
+        forget_grants(membership.user)
+    return len(new)

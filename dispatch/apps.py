@@ -18,6 +18,7 @@ class DispatchConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from accounts.models import Department, OrgUnit
+        from accounts.signals import org_units_bulk_changed
         from dispatch.models import RoutingRule, SlaPolicy
         from dispatch.routing import forget_cached_rules
         from dispatch.sla import forget_cached_policies
@@ -26,6 +27,7 @@ class DispatchConfig(AppConfig):
         for model in (RoutingRule, Department, Category, OrgUnit):
             post_save.connect(forget_cached_rules, sender=model, dispatch_uid=f"routing-cache-{model.__name__}-save")
             post_delete.connect(forget_cached_rules, sender=model, dispatch_uid=f"routing-cache-{model.__name__}-del")
+        org_units_bulk_changed.connect(forget_cached_rules, dispatch_uid="routing-cache-bulk-units")
         m2m_changed.connect(
             forget_cached_rules, sender=RoutingRule.co_handler_types.through, dispatch_uid="routing-cache-co-types"
         )

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "axes",
+    "import_export",  # the admin reads spreadsheets (.xlsx) of departments and people through its formats
     # The floors, bottom up (docs/ARCHITECTURE.md); `core` and the project package are no apps.
     "accounts",
     "incidents",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from accounts.geometry import outer_rings
 from accounts.models import OrgUnit
 
 WIDTH = 1000
@@ -35,8 +36,9 @@ def grid_map(
     """Project grids (and an optional lat/lon point) onto an SVG canvas 1000 units wide.
 
     Equirectangular, scaled by cos(latitude) so a city-sized area keeps its shape.
+    A MultiPolygon grid is drawn as one polygon per part, each labelled.
     """
-    rings = [(g, g.boundary["coordinates"][0]) for g in grids if g.boundary]
+    rings = [(g, ring) for g in grids if g.boundary for ring in outer_rings(g.boundary)]
     if not rings:
         return None
     lons = [x for _g, ring in rings for x, _y in ring]
