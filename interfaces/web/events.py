@@ -203,6 +203,13 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
     records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
     pending = ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING)
     decide = unit_grant(request.user, "supervise_event", event.grid) is not None
+    attachments = list(event.attachments.all())
+    shown = history_for_user(request.user, records)
+    by_id = {a.pk: a for a in attachments}
+    for r in shown:
+        # The photos a step added, beside it in the timeline (thumbnails linking to the full photo).
+        listed = r.shown_data.get("photos") if isinstance(r.shown_data, dict) else None  # type: ignore[attr-defined]
+        r.photos = [by_id[p["id"]] for p in listed or [] if isinstance(p, dict) and p.get("id") in by_id]  # type: ignore[attr-defined]
     return {
         "event": event,
         "actions": actions,
@@ -210,8 +217,8 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         # In the table's order, with the table's labels: what the page draws.
         "action_forms": [(op.name, op.label, forms[op.name]) for op in offered],
         "clocks": clocks,
-        "records": history_for_user(request.user, records),
-        "attachments": event.attachments.all(),
+        "records": shown,
+        "attachments": attachments,
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),
         "map": grid_map([event.grid], (event.latitude, event.longitude), highlight=event.grid_id),
