@@ -42,6 +42,7 @@ from operations.services.thumbnails import attachment_thumbnail_make
 # Only what photo intake stores (photos.py re-encodes to these); anything else is sent as bytes.
 IMAGE_TYPES = frozenset(content_type for content_type, _ext in FORMATS.values())
 SIZES = ("full", "thumb")
+PHOTO_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def photo_url(attachment: Attachment, size: str = "full") -> str:
@@ -86,6 +87,10 @@ def attachment_response(attachment: Attachment, size: str = "full") -> HttpRespo
     # The photo is the viewer's to see, not a shared cache's; the type is ours, not a guess.
     response["Cache-Control"] = "private"
     response["X-Content-Type-Options"] = "nosniff"
+    # Opened in its own tab (the thumbnails link to it) the photo is the document: the browser's
+    # image viewer styles it inline, which the pages' policy would refuse (a console error); the
+    # photo's own policy allows that and nothing else, no script at all.
+    response["Content-Security-Policy"] = PHOTO_POLICY
     return response
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.demo_city import DEMO_PASSWORD
+from interfaces.attachments import PHOTO_POLICY
 from tests.deploy.stack import ACCEL_PREFIX, Http
 
 pytestmark = pytest.mark.postgres
@@ -37,6 +38,7 @@ def test_an_allowed_user_gets_the_photo_from_caddy_not_from_python(caddy_stack):
     assert response.headers.get("etag") and response.headers.get("last-modified")
     assert response.headers["cache-control"] == "private"
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == PHOTO_POLICY
     assert "x-accel-redirect" not in response.headers, "the internal path is not disclosed"
     # The thumbnail the same way, and the API route too.
     thumb = client.get(f"{path}?size=thumb")

@@ -78,6 +78,11 @@ def test_the_thumbnail_is_served_only_to_those_who_see_the_event():
         assert response.status_code == 200, path
         assert response["Content-Type"] == "image/webp"
         assert response["Cache-Control"] == "private"
+        # Its own policy (not the pages'): the browser's image viewer may style it, nothing may run.
+        assert (
+            response["Content-Security-Policy"]
+            == "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+        )
         assert _read(response) == stored
         assert _client("op_hexi").get(path).status_code == 404
     # The full photo is still the full photo.
@@ -166,3 +171,15 @@ def test_the_api_gives_the_thumbnail_link():
     photo = event.attachments.get()
     [shown] = _client("op_nanhu").get(f"/api/v1/events/{event.code}").json()["photos"]
     assert shown["thumbnail_url"] == f"http://testserver/api/v1/events/{event.code}/photos/{photo.pk}?size=thumb"
+
+
+def test_the_lists_show_each_events_thumbnail(client):
+    with_photo = dispatched_event(photos=[png()])
+    photo = with_photo.attachments.get()
+    without = dispatched_event()
+    client.force_login(User.objects.get(username="hd_nanhu_huanwei"))
+    inbox = client.get("/inbox/").content.decode()
+    row = inbox.split(f">{with_photo.code}</a>", 1)[0].rsplit("<tr", 1)[1]
+    assert f'src="/events/{with_photo.pk}/photos/{photo.pk}?size=thumb"' in row
+    bare = inbox.split(f">{without.code}</a>", 1)[0].rsplit("<tr", 1)[1]
+    assert "?size=thumb" not in bare
