@@ -28,7 +28,7 @@ from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, seen_version, with_first_photo
 from interfaces.web.forms import DecisionForm, ReportForm
 from interfaces.web.maps import grid_map
 from operations import services, table
@@ -136,7 +136,7 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
 @login_required
 def my_events(request: HttpRequest) -> HttpResponse:
     events = events_for_user(request.user).filter(reporter=request.user).select_related("category", "grid")
-    return render(request, "incidents/mine.html", {"events": events.order_by("-reported_at")[:200]})
+    return render(request, "incidents/mine.html", {"events": with_first_photo(events.order_by("-reported_at")[:200])})
 
 
 @login_required
@@ -156,7 +156,9 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
         .exclude(submitter=request.user.pk)
         .select_related("category", "grid", "lead_department")
     )
-    return render(request, "incidents/verify_list.html", {"events": events.order_by("handled_at")[:200]})
+    return render(
+        request, "incidents/verify_list.html", {"events": with_first_photo(events.order_by("handled_at")[:200])}
+    )
 
 
 # --- the event page
