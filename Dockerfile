@@ -13,9 +13,11 @@ COPY . .
 # collectstatic needs settings but no database; a throwaway key satisfies the prod check.
 RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     ALLOWED_HOSTS=build python manage.py collectstatic --no-input -v 0 \
- && useradd --system --home /var/lib/citygov citygov \
+ && useradd --system --uid 10001 --user-group --home /var/lib/citygov citygov \
  && mkdir -p /var/lib/citygov/media /var/lib/citygov/beat && chown -R citygov /var/lib/citygov
 
-USER citygov
+# By number, not name: the user is then known without the image's /etc/passwd (hadolint DL3066),
+# and the media volume's files belong to 10001 whoever mounts it.
+USER 10001:10001
 EXPOSE 8000
 CMD ["gunicorn", "citygov.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -8,11 +8,12 @@ from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import ranking as ranking_views
 from interfaces.web import reports as report_views
-from interfaces.web.home import home
+from interfaces.web.home import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("report/", event_views.report_event, name="event-report"),
     path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),
     path("mine/", event_views.my_events, name="my-events"),

@@ -1,7 +1,9 @@
 """Photo intake: judge the type by content, enforce limits, re-encode, name it ourselves.
 
 Re-encoding drops EXIF (and with it the GPS position of the phone that took
-the photo) and anything smuggled after the image data.
+the photo) and anything smuggled after the image data. Each photo also gets a
+thumbnail (缩略图) for lists and the event timeline: at most THUMBNAIL_PX on its
+longer side, WebP, made from the upright image, with no metadata.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from core.errors import InvalidInput
 
 # Pillow format name → (content type, extension). Only formats phones and cameras produce.
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+THUMBNAIL_PX = 320
+THUMBNAIL_CONTENT_TYPE = "image/webp"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,35 @@ class ProcessedPhoto:
     height: int
     size: int
     sha256: str
+    thumbnail: ContentFile
+
+
+def thumbnail_of(image: Image.Image) -> bytes:
+    """A WebP thumbnail of an already upright image (EXIF applied), without its metadata.
+
+    WebP keeps a PNG's transparency and is a third of a JPEG's size at this quality.
+    Pillow writes no EXIF or ICC data unless asked to, so none is carried over.
+    """
+    thumb = image.copy()
+    thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.LANCZOS)
+    if thumb.mode not in ("RGB", "RGBA"):
+        thumb = thumb.convert("RGBA" if "A" in thumb.getbands() or "transparency" in thumb.info else "RGB")
+    out = io.BytesIO()
+    thumb.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
+
+
+def thumbnail_from_bytes(data: bytes) -> bytes:
+    """The thumbnail of a stored photo (for photos stored before thumbnails were made)."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return thumbnail_of(ImageOps.exif_transpose(image))
+
+
+def thumbnail_name(photo_name: str) -> str:
+    """Beside the photo: events/2026/12/<uuid>.jpg → events/2026/12/<uuid>.thumb.webp."""
+    stem = photo_name.rsplit(".", 1)[0] if "." in photo_name.rsplit("/", 1)[-1] else photo_name
+    return f"{stem}.thumb.webp"
 
 
 def _limits() -> tuple[int, int, int]:
@@ -94,17 +127,20 @@ def process_photo(upload, field: str = "photos") -> ProcessedPhoto:
                 image.save(out, "PNG", optimize=True)
             else:
                 image.save(out, "WEBP", quality=85)
+            thumbnail = thumbnail_of(image)
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise InvalidInput({field: _("%(name)s is damaged and cannot be read as an image.") % {"name": name}}) from None
     encoded = out.getvalue()
     content_type, ext = FORMATS[fmt]
+    stem = uuid.uuid4().hex
     return ProcessedPhoto(
-        content=ContentFile(encoded, name=f"{uuid.uuid4().hex}.{ext}"),
+        content=ContentFile(encoded, name=f"{stem}.{ext}"),
         content_type=content_type,
         width=image.width,
         height=image.height,
         size=len(encoded),
         sha256=hashlib.sha256(encoded).hexdigest(),
+        thumbnail=ContentFile(thumbnail, name=thumbnail_name(f"{stem}.{ext}")),
     )
 
 

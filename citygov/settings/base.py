@@ -123,11 +123,18 @@ LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-# Login throttling: lock a username + IP pair after repeated failures.
+# Login throttling (interfaces.lockout): a username + address pair is locked after
+# AXES_FAILURE_LIMIT failures, an address trying many usernames after AXES_IP_FAILURE_LIMIT.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "interfaces.lockout.TieredLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
+# Proxies in front of gunicorn that append to X-Forwarded-For: 0 when gunicorn is reached directly
+# (development), 1 behind compose.yaml's Caddy. The client address is read from the right past them.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "interfaces.lockout.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

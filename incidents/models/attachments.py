@@ -27,6 +27,9 @@ class Attachment(models.Model):
     event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(_("kind"), max_length=16, choices=AttachmentKind.choices)
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    # Made at upload (incidents.photos); empty for photos stored before thumbnails existed, until
+    # `make_thumbnails` or the first request for it (operations.services.thumbnails) makes one.
+    thumbnail = models.FileField(_("thumbnail"), upload_to=attachment_path, max_length=200, blank=True)
     content_type = models.CharField(_("content type"), max_length=32)
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))

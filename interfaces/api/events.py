@@ -74,6 +74,7 @@ class PhotoLinkSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     sha256 = serializers.CharField()
     url = serializers.URLField(help_text="GET with the same credentials; 404 for anyone who may not see the event")
+    thumbnail_url = serializers.URLField(help_text="The same photo at most 320 px on its longer side (WebP)")
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -111,7 +112,8 @@ class EventSerializer(serializers.ModelSerializer):
         request = self.context["request"]
         return [
             {"id": a.pk, "kind": a.kind, "content_type": a.content_type, "width": a.width, "height": a.height,
-             "sha256": a.sha256, "url": api_photo_url(request, obj.code, a)}
+             "sha256": a.sha256, "url": api_photo_url(request, obj.code, a),
+             "thumbnail_url": api_photo_url(request, obj.code, a, "thumb")}
             for a in obj.attachments.all()
         ]  # fmt: skip
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Attachment, Event
 
 STALE_PAGE = _("This page does not say which version of the event you saw; reload it and try again.")
 
@@ -30,3 +34,17 @@ def seen_version(request: HttpRequest, field: str = "expected_version") -> int |
     except ValueError:
         return None
     return value if value >= 1 else None
+
+
+def with_first_photo(events: Iterable[Event]) -> list[Event]:
+    """The shown events, each with `first_photo_id` (its earliest photo, or None) for the lists'
+    thumbnail column: one query for the whole page, not one per row. The events are already
+    scoped to the viewer, so their photos are too (the thumbnail route checks again)."""
+    events = list(events)
+    first: dict[int, int] = {}
+    rows = Attachment.objects.filter(event_id__in=[e.pk for e in events]).order_by("event_id", "created_at", "id")
+    for event_id, pk in rows.values_list("event_id", "pk"):
+        first.setdefault(event_id, pk)
+    for event in events:
+        event.first_photo_id = first.get(event.pk)  # type: ignore[attr-defined]
+    return events

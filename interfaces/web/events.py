@@ -28,7 +28,7 @@ from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, seen_version, with_first_photo
 from interfaces.web.forms import DecisionForm, ReportForm
 from interfaces.web.maps import grid_map
 from operations import services, table
@@ -136,7 +136,7 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
 @login_required
 def my_events(request: HttpRequest) -> HttpResponse:
     events = events_for_user(request.user).filter(reporter=request.user).select_related("category", "grid")
-    return render(request, "incidents/mine.html", {"events": events.order_by("-reported_at")[:200]})
+    return render(request, "incidents/mine.html", {"events": with_first_photo(events.order_by("-reported_at")[:200])})
 
 
 @login_required
@@ -156,7 +156,9 @@ def verify_queue(request: HttpRequest) -> HttpResponse:
         .exclude(submitter=request.user.pk)
         .select_related("category", "grid", "lead_department")
     )
-    return render(request, "incidents/verify_list.html", {"events": events.order_by("handled_at")[:200]})
+    return render(
+        request, "incidents/verify_list.html", {"events": with_first_photo(events.order_by("handled_at")[:200])}
+    )
 
 
 # --- the event page
@@ -203,6 +205,13 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
     records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
     pending = ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING)
     decide = unit_grant(request.user, "supervise_event", event.grid) is not None
+    attachments = list(event.attachments.all())
+    shown = history_for_user(request.user, records)
+    by_id = {a.pk: a for a in attachments}
+    for r in shown:
+        # The photos a step added, beside it in the timeline (thumbnails linking to the full photo).
+        listed = r.shown_data.get("photos") if isinstance(r.shown_data, dict) else None  # type: ignore[attr-defined]
+        r.photos = [by_id[p["id"]] for p in listed or [] if isinstance(p, dict) and p.get("id") in by_id]  # type: ignore[attr-defined]
     return {
         "event": event,
         "actions": actions,
@@ -210,8 +219,8 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         # In the table's order, with the table's labels: what the page draws.
         "action_forms": [(op.name, op.label, forms[op.name]) for op in offered],
         "clocks": clocks,
-        "records": history_for_user(request.user, records),
-        "attachments": event.attachments.all(),
+        "records": shown,
+        "attachments": attachments,
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),
         "map": grid_map([event.grid], (event.latitude, event.longitude), highlight=event.grid_id),

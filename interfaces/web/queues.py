@@ -21,7 +21,7 @@ from core.errors import ServiceError
 from dispatch.models import Notification, RoutingSuggestion
 from incidents.models import OPEN_STATES, WITH_DEPARTMENT, ApprovalRequest, RequestStatus, State
 from incidents.selectors import event_for_user, events_for_user, owned_within_q
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, seen_version, with_first_photo
 from interfaces.web.forms import QueueFilterForm
 from operations import services
 
@@ -97,7 +97,7 @@ def _page(request, qs):
     page = paginator.get_page(request.GET.get("page"))
     ids = list(page.object_list)
     by_id = qs.order_by().in_bulk(ids)
-    page.object_list = [by_id[pk] for pk in ids if pk in by_id]
+    page.object_list = with_first_photo(by_id[pk] for pk in ids if pk in by_id)
     return page
 
 

@@ -132,6 +132,8 @@ def save_photos(
         # Both names are set (process_photo names the content, save() the field); the stubs type them optional.
         attachment.file.save(photo.content.name, photo.content, save=False)  # type: ignore[arg-type]
         written.append(attachment.file.name)  # type: ignore[arg-type]
+        attachment.thumbnail.save(photo.thumbnail.name, photo.thumbnail, save=False)  # type: ignore[arg-type]
+        written.append(attachment.thumbnail.name)  # type: ignore[arg-type]
         attachment.save()
         saved.append(attachment)
     return saved
