@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "dispatch",
+    "vitals",
     "operations",
     "interfaces",
     "fixtures",
