@@ -60,6 +60,13 @@ def admin_area_q(user: User) -> Q | None:
     return _paths_q(units) if units else None
 
 
+def may_place_sensor(user: User, area_path: str) -> bool:
+    """May the user put (or keep) a sensor at a point of this grid path: a superuser, or an administrator above it."""
+    if not _signed_in(user):
+        return False
+    return user.is_superuser or any(area_path.startswith(u.path) for u in membership_units(user, Role.ADMIN))
+
+
 def reading_scope_q(user: User) -> Q | None:
     """The sensors the user may send readings for (admins and 接入方 integrators), or None for none."""
     if not _signed_in(user):

@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 ('last_value', models.FloatField(blank=True, editable=False, null=True, verbose_name='last value')),
                 ('last_seen_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last heard from')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sensors', to='accounts.orgunit', verbose_name='grid')),
+                ('grid', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='sensors', to='accounts.orgunit', verbose_name='grid')),
                 ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sensors', to='vitals.indicator', verbose_name='indicator')),
                 ('owner_department', models.ForeignKey(blank=True, help_text='Told of device faults (no data).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sensors', to='accounts.department', verbose_name='owner department')),
             ],

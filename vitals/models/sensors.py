@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.grid_index import locate_grid_id
 from accounts.models import Department, OrgUnit
 from vitals.models.indicators import Indicator
 
@@ -24,7 +26,10 @@ class Sensor(models.Model):
     )
     latitude = models.FloatField(_("latitude"))
     longitude = models.FloatField(_("longitude"))
-    grid = models.ForeignKey(OrgUnit, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="sensors")
+    # Found from the point (place()), never entered.
+    grid = models.ForeignKey(
+        OrgUnit, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="sensors", editable=False
+    )
     area_path = models.CharField(_("area path"), max_length=255, editable=False)
     owner_department = models.ForeignKey(
         Department,
@@ -59,3 +64,29 @@ class Sensor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.grid_id or not self.area_path:
+            self.place()
+        super().save(*args, **kwargs)
+
+    def place(self) -> None:
+        """Put the sensor in the grid covering its point (the spatial index); outside every grid is an error."""
+        grid_id = locate_grid_id(self.latitude, self.longitude)
+        if grid_id is None:
+            raise ValidationError(
+                {
+                    "latitude": _("(%(lat).6f, %(lon).6f) lies outside every grid of the city.")
+                    % {"lat": self.latitude, "lon": self.longitude}
+                }
+            )
+        if grid_id != self.grid_id:
+            self.grid = OrgUnit.objects.get(pk=grid_id)
+        self.area_path = self.grid.path
+
+    def clean(self) -> None:
+        if self.latitude is None or self.longitude is None:
+            return
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise ValidationError({"latitude": _("Coordinates out of range.")})
+        self.place()
