@@ -6,6 +6,7 @@ from celery import shared_task
 
 from operations.outbox import DRAIN_TASK, deliver_pending
 from operations.sweep import sweep
+from operations.vitals_sweep import civic_demand, nodata_sweep, readings_upkeep
 from operations.webhooks import DELIVERY_TASK, deliver_due
 
 
@@ -22,3 +23,19 @@ def deliver_webhooks() -> int:
 @shared_task(name="dispatch.sla_sweep", ignore_result=True)
 def sla_sweep() -> dict:
     return asdict(sweep())
+
+
+@shared_task(name="vitals.nodata_sweep", ignore_result=True)
+def vitals_nodata_sweep() -> int:
+    return nodata_sweep()
+
+
+@shared_task(name="vitals.civic_demand", ignore_result=True)
+def vitals_civic_demand() -> dict:
+    received = civic_demand()
+    return received.as_dict() if received is not None else {}
+
+
+@shared_task(name="vitals.readings_upkeep", ignore_result=True)
+def vitals_readings_upkeep() -> dict:
+    return asdict(readings_upkeep())

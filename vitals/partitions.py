@@ -37,6 +37,11 @@ def partitioned() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _param(moment: datetime) -> object:
+    """A datetime as the backend stores it (SQLite compares text: bind it in the stored form)."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
 def partition_name(day: date) -> str:
     return f"{TABLE}_p{day:%Y%m%d}"
 
@@ -98,7 +103,7 @@ def drop_expired(now: datetime, retention_days: int) -> tuple[list[str], int]:
     cutoff = now - timedelta(days=retention_days)
     if not partitioned():
         with connection.cursor() as cursor:
-            cursor.execute(f'DELETE FROM "{TABLE}" WHERE at < %s', [cutoff])  # noqa: S608 - fixed table name
+            cursor.execute(f'DELETE FROM "{TABLE}" WHERE at < %s', [_param(cutoff)])  # noqa: S608 - fixed table name
             return [], cursor.rowcount
     dropped = []
     for day, name in sorted(existing_partitions().items()):
@@ -131,7 +136,7 @@ def roll_up(since: datetime, until: datetime) -> int:
         cursor.execute(
             f'INSERT INTO "{HOURLY}" (sensor_id, hour, count, minimum, maximum, mean) '
             f"{select} WHERE at >= %s AND at < %s AND true GROUP BY sensor_id, {hour} {conflict}",
-            [since, until],
+            [_param(since), _param(until)],
         )
         return cursor.rowcount
 

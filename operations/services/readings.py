@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +66,15 @@ def readings_receive(*, actor: User, rows: Sequence[object], now: datetime | Non
     scope = reading_scope_q(actor)
     if scope is None:
         raise NotPermitted(_("Only administrators and integrators (接入方) send readings."))
+    return _receive(rows, scope, now)
+
+
+def readings_receive_system(rows: Sequence[object], now: datetime | None = None) -> Received:
+    """The same for the system's own jobs (virtual sensors such as the civic-demand stream)."""
+    return _receive(rows, Q(), now)
+
+
+def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received:
     if len(rows) > MAX_ROWS:
         raise BatchTooLarge(
             _("A batch holds at most %(max)d readings; this one has %(n)d. Nothing was stored.")
@@ -200,4 +210,4 @@ def _apply(
     return None
 
 
-__all__ = ["BatchTooLarge", "Received", "readings_receive"]
+__all__ = ["BatchTooLarge", "Received", "readings_receive", "readings_receive_system"]
