@@ -37,9 +37,10 @@ def partitioned() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _param(moment: datetime) -> object:
+def _param(moment: datetime) -> str | datetime:
     """A datetime as the backend stores it (SQLite compares text: bind it in the stored form)."""
-    return connection.ops.adapt_datetimefield_value(moment)
+    adapted = connection.ops.adapt_datetimefield_value(moment)
+    return adapted if isinstance(adapted, str | datetime) else moment
 
 
 def partition_name(day: date) -> str:
