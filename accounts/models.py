@@ -226,6 +226,8 @@ class Role(models.TextChoices):
     HANDLER = "handler", _("department handler")
     SUPERVISOR = "supervisor", _("supervisor")
     ADMIN = "admin", _("administrator")
+    # 接入方: a system that sends sensor readings (an IoT platform); it sees no events.
+    INTEGRATOR = "integrator", _("integrator")
 
 
 class Membership(models.Model):

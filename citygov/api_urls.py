@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from interfaces.api import department as dept
-from interfaces.api import events
+from interfaces.api import events, vitals
 from interfaces.api import operations as operation_views
 from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
 from interfaces.api.docs import RedocView
@@ -32,6 +32,13 @@ urlpatterns = [
     path("reports/sla", SlaReportView.as_view(), name="sla-report"),
     path("reports/ranking", RankingView.as_view(), name="ranking"),
     path("reports/trend", TrendView.as_view(), name="report-trend"),
+    path("indicators", vitals.IndicatorListCreateView.as_view(), name="indicators"),
+    path("indicators/<str:code>", vitals.IndicatorDetailView.as_view(), name="indicator"),
+    path("sensors", vitals.SensorListCreateView.as_view(), name="sensors"),
+    path("sensors/<str:code>", vitals.SensorDetailView.as_view(), name="sensor"),
+    path("readings", vitals.ReadingsView.as_view(), name="readings"),
+    path("warnings", vitals.WarningListView.as_view(), name="warnings"),
+    path("warnings/<int:pk>", vitals.WarningDetailView.as_view(), name="warning"),
     path("department-system/events", dept.DepartmentInboxView.as_view(), name="dept-inbox"),
     *[
         path(f"department-system/events/<str:code>/{slug}", view.as_view(), name=f"dept-{slug}")

@@ -80,6 +80,13 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
             else _("Event %(code)s: the %(step)s time limit has passed")
         )
         return users, text % {"code": code, "step": step}
+    if action == "warning_red":
+        users = (
+            _nearest_holders("supervise_event", event.owner_unit)
+            | _unit_holders("operate_event", event.owner_unit)
+            | _department_holders([lead, *co])
+        )
+        return users, _("Event %(code)s: its sensor warning rose to red (红色预警)") % {"code": code}
     if action.endswith("_request"):
         return _nearest_holders("supervise_event", event.owner_unit), _(
             "Event %(code)s: a request waits for approval"
@@ -104,6 +111,7 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     "event.invalidation_request",
     "sla.yellow",
     "sla.red",
+    "event.warning_red",
 )
 def notify(message: OutboxMessage) -> None:
     if message.event is None:
@@ -116,6 +124,26 @@ def notify(message: OutboxMessage) -> None:
             with transaction.atomic():
                 Notification.objects.create(
                     user_id=user_id, event=message.event, kind=kind, text=text[:300], source_message=message
+                )
+        except IntegrityError:
+            continue
+
+
+@handles("vitals.nodata")
+def notify_device_fault(message: OutboxMessage) -> None:
+    """A silent sensor (no data): its owner department's handlers hear of it; no event, no city alarm."""
+    department = message.payload.get("department")
+    if not department:
+        return
+    text = _("Sensor %(sensor)s has sent nothing since %(since)s: check the device") % {
+        "sensor": message.payload.get("sensor"),
+        "since": message.payload.get("silent_since"),
+    }
+    for user_id in sorted(_department_holders([department])):
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    user_id=user_id, kind="vitals.nodata", text=text[:300], source_message=message
                 )
         except IntegrityError:
             continue

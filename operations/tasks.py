@@ -7,6 +7,7 @@ from celery import shared_task
 from dispatch.rollups import refresh
 from operations.outbox import DRAIN_TASK, deliver_pending
 from operations.sweep import sweep
+from operations.vitals_sweep import civic_demand, nodata_sweep, readings_upkeep
 from operations.webhooks import DELIVERY_TASK, deliver_due
 
 
@@ -29,3 +30,17 @@ def sla_sweep() -> dict:
 def rollup_refresh() -> int:
     """Rebuild the report days changed since their roll-up (dispatch.rollups)."""
     return refresh()
+@shared_task(name="vitals.nodata_sweep", ignore_result=True)
+def vitals_nodata_sweep() -> int:
+    return nodata_sweep()
+
+
+@shared_task(name="vitals.civic_demand", ignore_result=True)
+def vitals_civic_demand() -> dict:
+    received = civic_demand()
+    return received.as_dict() if received is not None else {}
+
+
+@shared_task(name="vitals.readings_upkeep", ignore_result=True)
+def vitals_readings_upkeep() -> dict:
+    return asdict(readings_upkeep())

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "dispatch",
+    "vitals",
     "operations",
     "interfaces",
     "fixtures",
@@ -207,11 +208,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The report days changed since their daily roll-up: rebuilt (they read live until then).
     "rollup-refresh": {"task": "dispatch.rollup_refresh", "schedule": env_float("ROLLUP_REFRESH_SECONDS", 60.0)},
     # Idempotency keys past their 48 hours (an expired key is already treated as new; this frees the rows).
+    # City vital signs: silent sensors (NoData, on the wall clock), the civic-demand stream (hourly, a few
+    # minutes past the hour is fine: it counts the last complete hour), readings partitions and roll-up.
+    "vitals-nodata": {"task": "vitals.nodata_sweep", "schedule": env_float("VITALS_NODATA_SECONDS", 60.0)},
+    "vitals-civic-demand": {"task": "vitals.civic_demand", "schedule": env_float("VITALS_CIVIC_SECONDS", 600.0)},
+    "vitals-readings-upkeep": {
+        "task": "vitals.readings_upkeep",
+        "schedule": env_float("VITALS_UPKEEP_SECONDS", 3600.0),
+    },
     "purge-idempotency-keys": {
         "task": "citygov.purge_idempotency_keys",
         "schedule": env_float("IDEMPOTENCY_PURGE_SECONDS", 3600.0),
     },
 }
+
+# Raw sensor readings are kept this many days (their partitions dropped after); the hourly roll-up stays.
+VITALS_RETENTION_DAYS = env_int("VITALS_RETENTION_DAYS", 90)
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

@@ -39,6 +39,11 @@ ACTION_LABELS = {
     "invalidation_request": pgettext_lazy("history", "invalidation proposed"),
     "invalidate": pgettext_lazy("history", "invalidated"),
     "invalidation_refuse": pgettext_lazy("history", "invalidation refused"),
+    # Sensor warnings (城市体征) on the event they filed.
+    "warning_join": pgettext_lazy("history", "another sensor warning joined"),
+    "warning_change": pgettext_lazy("history", "warning level changed"),
+    "warning_red": pgettext_lazy("history", "warning raised to red"),
+    "warning_lift": pgettext_lazy("history", "warning lifted"),
 }
 
 

@@ -29,10 +29,14 @@ from operations.services.lifecycle import (
     event_verify,
     result_submitter_id,
 )
+from operations.services.readings import BatchTooLarge, Received, readings_receive
+from operations.services.warnings import warning_file, warning_level_changed, warning_lifted
 
 __all__ = [
     "RESULT_ACTIONS",
+    "BatchTooLarge",
     "FiledEvent",
+    "Received",
     "event_accept",
     "event_add_note",
     "event_close",
@@ -50,7 +54,11 @@ __all__ = [
     "event_verify",
     "extension_request",
     "invalidation_request",
+    "readings_receive",
     "request_decide",
     "result_submitter_id",
     "suspension_request",
+    "warning_file",
+    "warning_level_changed",
+    "warning_lifted",
 ]

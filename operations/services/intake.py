@@ -111,10 +111,12 @@ def event_file(
     result_note: str = "",
     acting: Acting | None = None,
     rate_key: str | None = None,
+    record_data: dict[str, Any] | None = None,
 ) -> FiledEvent:
     """File a new event (上报). With `fixed_on_spot` the grid worker has already fixed it (自处理).
 
     Validates everything before writing anything; returns the event and its likely duplicates.
+    `record_data` adds facts to the first history record (a sensor warning's fired_at, its level).
     """
     errors: dict[str, str] = {}
     title = (title or "").strip()
@@ -210,6 +212,7 @@ def event_file(
                 "grid": grid.code,
                 "owner_unit": owner_unit.code,
                 "photos": photo_data(before),
+                **(record_data or {}),
             },
             at=now,
             save_anchor=False,

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from incidents.models import ACTION_LABELS
 from operations import table
 
-PROJECT_APPS = ("core", "accounts", "incidents", "dispatch", "operations", "interfaces")
+PROJECT_APPS = ("core", "accounts", "incidents", "dispatch", "vitals", "operations", "interfaces")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_ON_PURPOSE = {"SHA-256"}
 

@@ -1,0 +1,213 @@
+"""Receiving readings (体征数据接入): store a batch and evaluate the rules in the same pass.
+
+In one transaction: lock the batch's sensors (so concurrent batches of one sensor queue), drop the
+repeated (sensor, at) pairs (the first copy in the batch wins; one already stored is a duplicate),
+store the rest in bulk (COPY on PostgreSQL), run each sensor's readings through vitals.rules in `at`
+order (older than its last evaluated reading: stored, not evaluated, "late"), apply the transitions to
+the warnings in reading-time order across the batch, and file or update their events
+(operations.services.warnings). Every row is exactly one of accepted, duplicates, late or rejected.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import NotPermitted, ServiceError
+from operations.services.warnings import (
+    device_fault_lift,
+    warning_file,
+    warning_level_changed,
+    warning_lifted,
+    warning_record,
+)
+from vitals import rules, store
+from vitals.batch import MAX_ROWS, Row, RowError, check_rows
+from vitals.models import Indicator, Sensor, VitalWarning, WarningAction, WarningKind, WarningState
+from vitals.selectors import reading_scope_q
+
+
+class BatchTooLarge(ServiceError):
+    code = "too_large"
+    status = 413
+
+
+@dataclass
+class Received:
+    """The answer to a batch: every row is counted once."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    late: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    transitions: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "rejected": self.rejected,
+            "errors": [e.as_dict() for e in sorted(self.errors, key=lambda e: e.row)],
+        }
+
+
+def readings_receive(*, actor: User, rows: Sequence[object], now: datetime | None = None) -> Received:
+    """Store and evaluate a batch of at most 10,000 readings from an administrator or a 接入方 integrator."""
+    scope = reading_scope_q(actor)
+    if scope is None:
+        raise NotPermitted(_("Only administrators and integrators (接入方) send readings."))
+    return _receive(rows, scope, now)
+
+
+def readings_receive_system(rows: Sequence[object], now: datetime | None = None) -> Received:
+    """The same for the system's own jobs (virtual sensors such as the civic-demand stream)."""
+    return _receive(rows, Q(), now)
+
+
+def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received:
+    if len(rows) > MAX_ROWS:
+        raise BatchTooLarge(
+            _("A batch holds at most %(max)d readings; this one has %(n)d. Nothing was stored.")
+            % {"max": MAX_ROWS, "n": len(rows)}
+        )
+    good, errors = check_rows(rows)
+    result = Received(errors=errors)
+    now = now or timezone.now()
+    with transaction.atomic():
+        sensors = store.lock_sensors({r.sensor for r in good}, scope)
+        known: list[tuple[Sensor, Row]] = []
+        for row in good:
+            sensor = sensors.get(row.sensor)
+            if sensor is None:
+                result.errors.append(RowError(row.row, "sensor", f"unknown sensor {row.sensor[:64]!r}"))
+            else:
+                known.append((sensor, row))
+        fresh = _drop_repeats(known, result)
+        store.insert_readings([(s.pk, r.at, r.value) for s, r in fresh])
+        _evaluate(fresh, result)
+        heard = sorted({s.pk for s, _r in known})
+        device_fault_lift(heard, now)
+        updates: dict[int, tuple[int, datetime | None, float | None]] = {pk: (pk, None, None) for pk in heard}
+        for sensor in sensors.values():
+            if sensor.pk in updates and sensor.last_at is not None:
+                updates[sensor.pk] = (sensor.pk, sensor.last_at, sensor.last_value)
+        store.save_sensor_state(list(updates.values()), now)
+    result.rejected = len(result.errors)
+    return result
+
+
+def _drop_repeats(known: list[tuple[Sensor, Row]], result: Received) -> list[tuple[Sensor, Row]]:
+    """The batch without repeated (sensor, at): the first copy in the batch, and nothing already stored."""
+    seen: set[tuple[int, datetime]] = set()
+    unique: list[tuple[Sensor, Row]] = []
+    for sensor, row in known:
+        key = (sensor.pk, row.at)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        unique.append((sensor, row))
+    # Only a reading not newer than its sensor's last evaluated one can be stored already.
+    maybe = [(s.pk, r.at) for s, r in unique if s.last_at is not None and r.at <= s.last_at]
+    stored = store.stored_pairs(maybe)
+    if not stored:
+        return unique
+    fresh = [(s, r) for s, r in unique if (s.pk, r.at) not in stored]
+    result.duplicates += len(unique) - len(fresh)
+    return fresh
+
+
+def _evaluate(fresh: list[tuple[Sensor, Row]], result: Received) -> None:
+    by_sensor: dict[int, list[rules.Reading]] = defaultdict(list)
+    sensors: dict[int, Sensor] = {}
+    for sensor, row in fresh:
+        by_sensor[sensor.pk].append(rules.Reading(row.at, row.value))
+        sensors[sensor.pk] = sensor
+    if not by_sensor:
+        return
+    indicators = store.indicators_of(sensors.values())
+    rule_of: dict[int, rules.Rule] = {pk: ind.rule() for pk, ind in indicators.items()}
+    current: dict[int, VitalWarning | None] = dict(store.open_threshold_warnings(by_sensor))
+    planned: list[tuple[datetime, str, int, int, rules.Transition]] = []
+    finals: dict[int, rules.State] = {}
+    for sensor_id, readings in by_sensor.items():
+        sensor = sensors[sensor_id]
+        outcome = rules.evaluate(rule_of[sensor.indicator_id], store.state_of(sensor, current.get(sensor_id)), readings)
+        result.accepted += outcome.evaluated
+        result.late += len(outcome.late)
+        finals[sensor_id] = outcome.state
+        if outcome.evaluated:
+            sensor.last_at = outcome.state.last_at
+            sensor.last_value = next(r.value for r in readings if r.at == outcome.state.last_at)
+        planned.extend((t.at, sensor.code, i, sensor_id, t) for i, t in enumerate(outcome.transitions))
+    # Reading-time order across the batch: grouping and inhibition see the warnings as they were then.
+    planned.sort(key=lambda p: (p[0], p[1], p[2]))
+    for _at, _code, _i, sensor_id, transition in planned:
+        sensor = sensors[sensor_id]
+        current[sensor_id] = _apply(sensor, indicators[sensor.indicator_id], current.get(sensor_id), transition)
+        result.transitions += 1
+    running = []
+    for sensor_id, state in finals.items():
+        warning = current.get(sensor_id)
+        if warning is None or state.open is None:
+            continue
+        warning.level, warning.peak_value = state.open.level, state.open.peak
+        warning.last_value = sensors[sensor_id].last_value
+        running.append(warning)
+    store.save_open_warnings(running)
+
+
+def _apply(
+    sensor: Sensor, indicator: Indicator, warning: VitalWarning | None, t: rules.Transition
+) -> VitalWarning | None:
+    """One transition onto the warning rows and, through the warning services, the events."""
+    if t.kind == rules.START:
+        warning = VitalWarning.objects.create(
+            indicator=indicator,
+            sensor=sensor,
+            kind=WarningKind.THRESHOLD,
+            level=t.level,
+            state=WarningState.PENDING,
+            started_at=t.started_at,
+            peak_value=t.peak,
+            last_value=t.value,
+            area_path=sensor.area_path,
+        )
+        return warning
+    if warning is None:  # the evaluator only moves a warning it was given or started
+        raise RuntimeError(f"transition {t.kind} without an open warning on sensor {sensor.code}")
+    warning.indicator, warning.sensor = indicator, sensor
+    warning.level, warning.peak_value, warning.last_value = t.level, t.peak, t.value
+    if t.kind == rules.CLEAR:
+        warning.delete()  # never fired: no 发布, nothing to keep
+        return None
+    if t.kind == rules.FIRE:
+        warning.state, warning.fired_at = WarningState.FIRING, t.fired_at
+        warning.save()
+        warning_record(warning, WarningAction.ISSUE, t.at, value=t.value)
+        warning_file(warning, t.at, t.value)
+        return warning
+    if t.kind == rules.CHANGE:
+        warning.save()
+        warning_record(warning, WarningAction.CHANGE, t.at, value=t.value, from_level=t.from_level or "")
+        warning_level_changed(warning, t.from_level or "", t.at, t.value)
+        return warning
+    # RESOLVE: the level stays the last firing level.
+    warning.state, warning.resolved_at = WarningState.RESOLVED, t.at
+    warning.save()
+    warning_record(warning, WarningAction.LIFT, t.at, value=t.value)
+    warning_lifted(warning, t.at, t.value)
+    return None
+
+
+__all__ = ["BatchTooLarge", "Received", "readings_receive", "readings_receive_system"]

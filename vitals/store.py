@@ -1,0 +1,140 @@
+"""Reading and writing the vital-signs tables in bulk, for the ingestion service (operations.services.readings).
+
+One batch: lock its sensors, find which of its readings are already stored, store the rest (COPY on
+PostgreSQL, one multi-row INSERT elsewhere), load and save the evaluator's per-sensor state. Nothing
+here files events; nothing here decides a warning (vitals.rules does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Q
+
+from vitals import rules
+from vitals.models import Indicator, Reading, Sensor, VitalWarning, WarningKind
+from vitals.models.warnings import OPEN_WARNING_STATES
+
+
+def lock_sensors(codes: Iterable[str], scope: Q) -> dict[str, Sensor]:
+    """The batch's sensors inside `scope`, by code, row-locked in id order (two batches never deadlock).
+
+    Concurrent batches for one sensor queue here, so its readings are evaluated in one order.
+    """
+    qs = Sensor.objects.filter(scope, code__in=list(codes), is_active=True).order_by("id")
+    # Only the sensor rows (SQLite has no row locks; its writers queue on the database lock).
+    qs = qs.select_for_update(of=("self",))
+    return {s.code: s for s in qs}
+
+
+def indicators_of(sensors: Iterable[Sensor]) -> dict[int, Indicator]:
+    ids = {s.indicator_id for s in sensors}
+    return {i.pk: i for i in Indicator.objects.filter(pk__in=ids).select_related("category")}
+
+
+def stored_pairs(candidates: Sequence[tuple[int, datetime]]) -> set[tuple[int, datetime]]:
+    """Which (sensor, at) pairs are already stored. Only readings not newer than their sensor's last
+    evaluated one can be: every reading after it is new, so the caller asks about those few alone."""
+    if not candidates:
+        return set()
+    found: set[tuple[int, datetime]] = set()
+    by_sensor: dict[int, list[datetime]] = {}
+    for sensor_id, at in candidates:
+        by_sensor.setdefault(sensor_id, []).append(at)
+    q = Q()
+    for sensor_id, ats in by_sensor.items():
+        q |= Q(sensor_id=sensor_id, at__gte=min(ats), at__lte=max(ats))
+    wanted = set(candidates)
+    for pair in Reading.objects.filter(q).values_list("sensor_id", "at"):
+        if pair in wanted:
+            found.add(pair)
+    return found
+
+
+def insert_readings(rows: Sequence[tuple[int, datetime, float]]) -> None:
+    """Store new readings (the caller has removed every stored pair under the sensors' locks)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # the psycopg cursor under Django's wrapper: COPY is its own protocol
+            with raw.copy("COPY vitals_reading (sensor_id, at, value) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    Reading.objects.bulk_create(
+        [Reading(sensor_id=s, at=at, value=v) for s, at, v in rows], batch_size=5000, ignore_conflicts=True
+    )
+
+
+def open_threshold_warnings(sensor_ids: Iterable[int]) -> dict[int, VitalWarning]:
+    qs = VitalWarning.objects.filter(
+        sensor_id__in=list(sensor_ids), kind=WarningKind.THRESHOLD, state__in=OPEN_WARNING_STATES
+    )
+    return {w.sensor_id: w for w in qs}
+
+
+def state_of(sensor: Sensor, warning: VitalWarning | None) -> rules.State:
+    """The evaluator's state of one sensor from its row and its open warning."""
+    if warning is None:
+        return rules.State(last_at=sensor.last_at, open=None)
+    return rules.State(
+        last_at=sensor.last_at,
+        open=rules.Open(
+            state=warning.state,
+            level=warning.level,
+            started_at=warning.started_at,
+            peak=warning.peak_value if warning.peak_value is not None else warning.last_value or 0.0,
+            fired_at=warning.fired_at,
+        ),
+    )
+
+
+def save_sensor_state(updates: Sequence[tuple[int, datetime | None, float | None]], seen_at: datetime) -> None:
+    """Write each sensor's last evaluated reading and the wall-clock time it was last heard from."""
+    if not updates:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE vitals_sensor s SET last_at = COALESCE(v.last_at, s.last_at), "
+                "last_value = COALESCE(v.last_value, s.last_value), last_seen_at = %s "
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS last_at, "
+                "unnest(%s::float8[]) AS last_value) v WHERE s.id = v.id",
+                [seen_at, [u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates]],
+            )
+        return
+    sensors = []
+    for sensor_id, last_at, last_value in updates:
+        sensor = Sensor(pk=sensor_id, last_seen_at=seen_at)
+        fields = ["last_seen_at"]
+        if last_at is not None:
+            sensor.last_at, sensor.last_value = last_at, last_value
+            fields += ["last_at", "last_value"]
+        sensors.append(sensor)
+    with_reading = [s for s in sensors if s.last_at is not None]
+    without = [s for s in sensors if s.last_at is None]
+    if with_reading:
+        Sensor.objects.bulk_update(with_reading, ["last_at", "last_value", "last_seen_at"], batch_size=2000)
+    if without:
+        Sensor.objects.bulk_update(without, ["last_seen_at"], batch_size=2000)
+
+
+def save_open_warnings(warnings: Sequence[VitalWarning]) -> None:
+    """The running figures of open warnings (level, peak, last value) after a batch."""
+    if warnings:
+        VitalWarning.objects.bulk_update(list(warnings), ["level", "peak_value", "last_value"], batch_size=2000)
+
+
+__all__ = [
+    "indicators_of",
+    "insert_readings",
+    "lock_sensors",
+    "open_threshold_warnings",
+    "save_open_warnings",
+    "save_sensor_state",
+    "state_of",
+    "stored_pairs",
+]
