@@ -7,6 +7,7 @@ from interfaces.health import healthz
 from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import reports as report_views
+from interfaces.web import vitals as vitals_views
 from interfaces.web.home import home
 
 urlpatterns = [
@@ -32,6 +33,8 @@ urlpatterns = [
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),
     path("reports/sla.csv", report_views.sla_report_csv, name="sla-report-csv"),
     path("reports/sla.xlsx", report_views.sla_report_xlsx, name="sla-report-xlsx"),
+    path("vitals/", vitals_views.vitals_dashboard, name="vitals"),
+    path("vitals/data.json", vitals_views.vitals_data, name="vitals-data"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
