@@ -32,7 +32,9 @@
             var hoursAgo = row.spark.length - 1 - p[0].dataIndex;
             return (v === null || v === undefined ? "—" : v + " " + row.unit) + " (" + hoursAgo + "h)";
           } },
-          series: [{ type: "line", data: row.spark, showSymbol: false, connectNulls: false,
+          series: [{ type: "line", data: row.spark, connectNulls: false, symbolSize: 3,
+            // A lone hour has no neighbour to draw a line to: show the points then.
+            showSymbol: row.spark.filter(function (v) { return v !== null; }).length < 3,
             lineStyle: { width: 1.5, color: sparkColour(row.level) },
             areaStyle: { opacity: 0.12, color: sparkColour(row.level) } }]
         });
