@@ -8,6 +8,7 @@ from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import ranking as ranking_views
 from interfaces.web import reports as report_views
+from interfaces.web import vitals as vitals_views
 from interfaces.web.home import favicon, home
 
 urlpatterns = [
@@ -38,6 +39,8 @@ urlpatterns = [
     path("reports/ranking/", ranking_views.ranking_page, name="ranking"),
     path("reports/ranking.csv", ranking_views.ranking_csv, name="ranking-csv"),
     path("reports/ranking.xlsx", ranking_views.ranking_xlsx, name="ranking-xlsx"),
+    path("vitals/", vitals_views.vitals_dashboard, name="vitals"),
+    path("vitals/data.json", vitals_views.vitals_data, name="vitals-data"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
