@@ -7,6 +7,7 @@ from interfaces.health import healthz
 from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import reports as report_views
+from interfaces.web.dispatch_accuracy import dispatch_accuracy_page
 from interfaces.web.home import home
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("notifications/", dispatch_views.notifications, name="notifications"),
     path("notifications/read", dispatch_views.notifications_read, name="notifications-read"),
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),
+    path("reports/dispatch-accuracy/", dispatch_accuracy_page, name="dispatch-accuracy"),
     path("reports/sla.csv", report_views.sla_report_csv, name="sla-report-csv"),
     path("reports/sla.xlsx", report_views.sla_report_xlsx, name="sla-report-xlsx"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

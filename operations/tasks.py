@@ -3,7 +3,10 @@
 from dataclasses import asdict
 
 from celery import shared_task
+from django.conf import settings
 
+from dispatch.learning.store import save
+from dispatch.learning.training import train
 from operations.outbox import DRAIN_TASK, deliver_pending
 from operations.sweep import sweep
 from operations.webhooks import DELIVERY_TASK, deliver_due
@@ -22,3 +25,11 @@ def deliver_webhooks() -> int:
 @shared_task(name="dispatch.sla_sweep", ignore_result=True)
 def sla_sweep() -> dict:
     return asdict(sweep())
+
+
+@shared_task(name="dispatch.train_dispatch_model", ignore_result=True)
+def train_dispatch_model() -> dict:
+    """Weekly: retrain the smart-dispatch model on the history as it now is, and store it (processes reload it)."""
+    trained = train(max_events=settings.DISPATCH_TRAIN_MAX_EVENTS)
+    save(trained)
+    return {"events": trained.meta["events"], "evaluation": trained.meta["evaluation"]}

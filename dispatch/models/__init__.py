@@ -17,6 +17,7 @@ from .webhook_deliveries import DeliveryStatus, WebhookDelivery
 from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
+from .model_thresholds import ModelDispatchThreshold
 # isort: on
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DeliveryStatus",
     "DepartmentEndpoint",
     "Light",
+    "ModelDispatchThreshold",
     "Notification",
     "OutboxMessage",
     "RoutingMode",
