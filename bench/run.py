@@ -73,6 +73,7 @@ def bench_size(size: int, due: int, repeat: int) -> dict:
     from accounts.models import OrgUnit, User
     from dispatch.models import SlaClock
     from dispatch.reports import sla_report
+    from dispatch.routing import history_router
     from incidents.generator import generate
     from incidents.models import Event
     from operations.sweep import sweep
@@ -80,7 +81,7 @@ def bench_size(size: int, due: int, repeat: int) -> dict:
     results = {}
     if size:
         reset_database()
-        gen = generate(size, days=365, open_share=0.1, due_now=due)
+        gen = generate(size, days=365, open_share=0.1, due_now=due, router=history_router())
         print(f"[{size:>9,} events] generated in {gen.seconds:.1f} s ({gen.events_per_second:,.0f} events/s, "
               f"{gen.records:,} records, {gen.clocks:,} clocks)", flush=True)  # fmt: skip
         results["generate_eps"] = gen.events_per_second

@@ -5,8 +5,10 @@ from interfaces.api import department as dept
 from interfaces.api import events, vitals
 from interfaces.api import operations as operation_views
 from interfaces.api.dispatch import RoutingSimulationView, SlaReportView
+from interfaces.api.dispatch_accuracy import DispatchAccuracyView
 from interfaces.api.docs import RedocView
 from interfaces.api.ranking import RankingView, TrendView
+from interfaces.api.suggest import DispatchSuggestView
 from interfaces.attachments import EventPhotoView
 
 app_name = "api"
@@ -29,6 +31,7 @@ urlpatterns = [
     path("org-units", events.OrgUnitListView.as_view(), name="org-units"),
     path("departments", events.DepartmentListView.as_view(), name="departments"),
     path("routing/simulate", RoutingSimulationView.as_view(), name="routing-simulate"),
+    path("dispatch/suggest", DispatchSuggestView.as_view(), name="dispatch-suggest"),
     path("reports/sla", SlaReportView.as_view(), name="sla-report"),
     path("reports/ranking", RankingView.as_view(), name="ranking"),
     path("reports/trend", TrendView.as_view(), name="report-trend"),
@@ -39,6 +42,7 @@ urlpatterns = [
     path("readings", vitals.ReadingsView.as_view(), name="readings"),
     path("warnings", vitals.WarningListView.as_view(), name="warnings"),
     path("warnings/<int:pk>", vitals.WarningDetailView.as_view(), name="warning"),
+    path("reports/dispatch-accuracy", DispatchAccuracyView.as_view(), name="dispatch-accuracy"),
     path("department-system/events", dept.DepartmentInboxView.as_view(), name="dept-inbox"),
     *[
         path(f"department-system/events/<str:code>/{slug}", view.as_view(), name=f"dept-{slug}")

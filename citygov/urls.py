@@ -9,6 +9,7 @@ from interfaces.web import queues as dispatch_views
 from interfaces.web import ranking as ranking_views
 from interfaces.web import reports as report_views
 from interfaces.web import vitals as vitals_views
+from interfaces.web.dispatch_accuracy import dispatch_accuracy_page
 from interfaces.web.home import favicon, home
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("notifications/", dispatch_views.notifications, name="notifications"),
     path("notifications/read", dispatch_views.notifications_read, name="notifications-read"),
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),
+    path("reports/dispatch-accuracy/", dispatch_accuracy_page, name="dispatch-accuracy"),
     path("reports/sla.csv", report_views.sla_report_csv, name="sla-report-csv"),
     path("reports/sla.xlsx", report_views.sla_report_xlsx, name="sla-report-xlsx"),
     path("reports/trend.json", ranking_views.trend_json, name="report-trend-json"),

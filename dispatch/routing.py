@@ -6,6 +6,7 @@ calls the same `decide()` through `operations.services.intake.route_new_event()`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -223,3 +224,43 @@ def situation_of(event: Event) -> Situation:
         at=event.reported_at,
         text=f"{event.title} {event.description}",
     )
+
+
+def nearest_of_type(type_code: str, grid: OrgUnit) -> Department | None:
+    """The active department of this type in the nearest unit enclosing the grid (the grid's own first)."""
+    by_place = _departments.get()
+    for code in reversed(grid.depth_codes):
+        for (_type_id, unit_code), found in by_place.items():
+            if unit_code == code and found.type.code == type_code:
+                return found
+    return None
+
+
+def history_router() -> Callable[[Category, OrgUnit, str, datetime, str], Department | None]:
+    """`decide()` for many hypothetical events (the history generator): the winner's department.
+
+    Remembers answers by category, grid and source, and by hour, day and keyword hits only for
+    categories some rule's time window, day type or keywords could tell apart."""
+    rules = _rules.get()
+    timed = {r.category_id for r in rules if r.time_from or r.time_to}
+    daily = {r.category_id for r in rules if r.day_type != DayType.ANY}
+    worded = {r.category_id: _keywords(r) for r in rules if _keywords(r)}
+    answers: dict[tuple, Department | None] = {}
+
+    def route(category: Category, grid: OrgUnit, source: str, at: datetime, text: str) -> Department | None:
+        ids = (None, category.pk, category.parent_id)
+        local = timezone.localtime(at)
+        key = (
+            category.pk,
+            grid.pk,
+            source,
+            local.hour if any(i in timed for i in ids) else None,
+            local.date() if any(i in daily for i in ids) else None,
+            tuple(w in text for i in ids if i is not None for w in worded.get(i, ())),
+        )
+        if key not in answers:
+            situation = Situation(category, grid, category.default_urgency, source, at, text)
+            answers[key] = decide(situation).department
+        return answers[key]
+
+    return route

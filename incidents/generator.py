@@ -1,28 +1,37 @@
-"""A realistic event history for benchmarks: PostgreSQL COPY, valid anchored hash chains, running clocks.
+"""A realistic event history for benchmarks and for learning: valid anchored hash chains, running clocks.
 
-Not used by the product; `manage.py generate_history` and bench/ call it.
+PostgreSQL loads with COPY; other databases (the test suite's SQLite) get the same rows through plain
+INSERTs, for small sizes. Texts come from incidents.generator_texts (realistic, varied, per 小类); the
+department that finally handles an event is the one the routing rules give for its category and place,
+and a realistic share of first dispatches went to the wrong department and were returned (退回) or
+redispatched (改派) before the right one accepted. Not used by the product; `manage.py generate_history`,
+bench/ and the smart-dispatch tests call it.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Department, OrgUnit, Tier
+from incidents.generator_texts import event_text
 from incidents.history import GENESIS, compute_anchor, compute_hash
 from incidents.models import Category
 
-# Major class → department type that usually handles it.
-TYPE_FOR_CLASS = {
-    "E01": "huanwei", "C03": "huanwei", "E02": "chengguan", "E03": "chengguan", "E05": "chengguan",
-    "E06": "chengguan", "E04": "yingji", "C01": "shizheng", "C05": "shizheng", "C02": "gongan", "C04": "yuanlin",
-}  # fmt: skip
+# Who finally handles an event of this category at this grid, from this source, at this time, with this
+# text: the routing rules' answer (dispatch.routing.history_router; passed in, as events sit below policies).
+Router = Callable[[Category, OrgUnit, str, datetime, str], "Department | None"]
+# Share of dispatched events whose first dispatch was wrong and got corrected (returned or redispatched).
+WRONG_FIRST_SHARE = 0.11
+RETURN_REASONS = ["不属于我单位职责范围", "非本部门管辖，请改派", "职责不符，退回重新派遣", "经核实不归我们管"]
 # A city's category mix: a few categories make most of the volume.
 HEAVY = {"E0101": 18, "E0103": 8, "E0504": 7, "E0503": 6, "E0201": 6, "E0301": 5, "C0104": 4, "C0501": 4, "E0402": 3}
 OPEN_STATES = [("reported", 20), ("dispatched", 20), ("accepted", 40), ("handled", 10), ("verified", 10)]
@@ -95,17 +104,79 @@ def _bump_sequence(table: str) -> None:
         )
 
 
+SMALL_WITHOUT_COPY = 20_000  # other databases than PostgreSQL: plain INSERTs, for test-sized histories
+
+
+def _wrong_department(rng: random.Random, path: str, right: int, depts: dict[tuple[str, str], int]) -> int | None:
+    """A plausible wrong first dispatch: another type's department serving the same street or district."""
+    codes = path.strip("/").split("/")
+    near = [pk for (unit, _type), pk in depts.items() if unit in (codes[1], codes[2]) and pk != right]
+    return rng.choice(near) if near else None
+
+
+Step = tuple[str, str, str, dict, str]  # action, to_state, reason, data, actor role
+
+
+def _dispatch_steps(rng: random.Random, lead: int | None, wrong: int | None, codes: dict[int, str]) -> list[Step]:
+    """From reported to the right department's dispatch: by a rule (the system) or an operator.
+
+    A wrong first dispatch (always a person's) is corrected either by the department returning it
+    (退回, back to reported, then dispatched again) or by an operator redispatching it (改派)."""
+    if wrong is None or lead is None:
+        who = "system" if rng.random() < 0.5 else "operator"
+        return [("dispatch", "dispatched", "", {"department": codes.get(lead or 0), "co_departments": []}, who)]
+    first = ("dispatch", "dispatched", "", {"department": codes[wrong], "co_departments": []}, "operator")
+    if rng.random() < 0.7:
+        back = {"department": codes[wrong], "withdrawn_requests": []}
+        return [
+            first,
+            ("return", "reported", rng.choice(RETURN_REASONS), back, "handler"),
+            ("dispatch", "dispatched", "", {"department": codes[lead], "co_departments": []}, "operator"),
+        ]
+    data = {"department": codes[lead], "previous": codes[wrong], "co_departments": [], "withdrawn_requests": []}
+    return [first, ("redispatch", "dispatched", "派错部门，改派", data, "operator")]
+
+
+def _write(cursor, table: str, columns: str, rows: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    placeholders = ", ".join(["%s"] * len(columns.split(",")))
+    cursor.executemany(
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 - fixed table and column names
+        [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows],
+    )
+
+
 def generate(
-    events: int, days: int = 365, open_share: float = 0.1, due_now: int = 0, seed: int = 1
+    events: int,
+    days: int = 365,
+    open_share: float = 0.1,
+    due_now: int = 0,
+    seed: int = 1,
+    *,
+    router: Router | None = None,
+    wrong_share: float = WRONG_FIRST_SHARE,
 ) -> GenerationResult:
-    if connection.vendor != "postgresql":
-        raise RuntimeError("The generator uses PostgreSQL COPY; set DATABASE_URL to a PostgreSQL database.")
+    """Generate `events` events over the last `days`; `router` names the department that handles each
+    (the routing rules'; without one no event gets past reported)."""
+    postgres = connection.vendor == "postgresql"
+    if not postgres and events > SMALL_WITHOUT_COPY:
+        raise RuntimeError(
+            f"Past {SMALL_WITHOUT_COPY} events the generator uses PostgreSQL COPY; set DATABASE_URL to a "
+            "PostgreSQL database."
+        )
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     started = time.perf_counter()
     now = timezone.now()
-    grids = list(OrgUnit.objects.filter(tier=Tier.GRID).values_list("id", "path", "code"))
+    grid_units = {g.pk: g for g in OrgUnit.objects.filter(tier=Tier.GRID)}
+    grids = [(g.pk, g.path, g.code) for g in grid_units.values()]
     units = {u.code: u.pk for u in OrgUnit.objects.filter(tier__in=[Tier.STREET, Tier.DISTRICT])}
     depts = {(d.org_unit.code, d.type.code): d.pk for d in Department.objects.select_related("org_unit", "type")}
+    dept_codes = dict(Department.objects.values_list("pk", "code"))
     cats = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
     weights = [HEAVY.get(c.code, 1) for c in cats]
     city = grids[0][1].split("/")[0]
@@ -126,23 +197,27 @@ def generate(
     )
     due_left = due_now
     with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg cursor for COPY
-        # Bulk load: skip the per-row deferred foreign-key triggers (the ids are consistent by
-        # construction). Needs a superuser, as a benchmark database has.
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        # Maintaining ten secondary indexes row by row costs PostgreSQL more than the whole
-        # load; past a size, building them once afterwards is several times faster.
-        rebuild = _drop_secondary_indexes(cursor, LOADED_TABLES) if events >= REBUILD_INDEXES_FROM else []
+        rebuild: list[str] = []
+        if postgres:
+            # Bulk load: skip the per-row deferred foreign-key triggers (the ids are consistent by
+            # construction). Needs a superuser, as a benchmark database has.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            # Maintaining ten secondary indexes row by row costs PostgreSQL more than the whole
+            # load; past a size, building them once afterwards is several times faster.
+            if events >= REBUILD_INDEXES_FROM:
+                rebuild = _drop_secondary_indexes(cursor, LOADED_TABLES)
         for chunk_start in range(0, events, CHUNK):
             event_rows, record_rows, clock_rows = [], [], []
             for i in range(chunk_start, min(events, chunk_start + CHUNK)):
                 grid_id, path, _code = grids[rng.randrange(len(grids))]
                 codes = path.strip("/").split("/")
-                street, district = codes[2], codes[1]
+                street = codes[2]
                 cat = rng.choices(cats, weights)[0]
-                type_code = TYPE_FOR_CLASS.get(cat.parent.code, "chengguan")
-                lead = depts.get((street, type_code)) or depts.get((district, type_code))
                 reported = now - timedelta(seconds=rng.uniform(0, days * 86400))
+                source, title, description = event_text(cat.code, rng)
+                text = f"{title} {description}"
+                routed = router(cat, grid_units[grid_id], source, reported, text) if router else None
+                lead = routed.pk if routed is not None else None
                 r = rng.random()
                 if r < open_share:
                     final = rng.choices([s for s, _ in OPEN_STATES], [w for _, w in OPEN_STATES])[0]
@@ -150,29 +225,42 @@ def generate(
                     final = "invalidated"
                 else:
                     final = "closed"
-                path_states = ["reported", "invalidated"] if final == "invalidated" else LOOP[: LOOP.index(final) + 1]
-                times = {}
+                if lead is None and final != "invalidated":
+                    final = "reported"  # nobody serves this place for this category: it waits
+                steps: list[Step] = []
+                if final == "invalidated":
+                    steps = [("invalidate", "invalidated", "", {}, "supervisor")]
+                elif final != "reported":
+                    wrong = _wrong_department(rng, path, lead, depts) if rng.random() < wrong_share else None
+                    steps = _dispatch_steps(rng, lead, wrong, dept_codes)
+                    steps += [(ACTION_INTO[s], s, "", {}, "system") for s in LOOP[2 : LOOP.index(final) + 1]]
+                steps.insert(0, ("file", "reported", "", {}, "system"))
                 t = reported
-                for state in path_states:
-                    times[state] = t
-                    t += timedelta(minutes=rng.uniform(5, 240))
-                eid = event_id + i
                 prev = GENESIS
                 previous_state = ""
-                for seq, state in enumerate(path_states, start=1):
+                eid = event_id + i
+                times: dict[str, datetime] = {}
+                first_dispatch = None
+                returns = 0
+                for seq, (action, state, reason, data, role) in enumerate(steps, start=1):
+                    times[state] = t
+                    if action == "dispatch" and first_dispatch is None:
+                        first_dispatch = t
+                    returns += action == "return"
                     rec = SimpleNamespace(
-                        event_id=eid, seq=seq, action=ACTION_INTO[state], actor_id=None, actor_role="system",
+                        event_id=eid, seq=seq, action=action, actor_id=None, actor_role=role,
                         actor_unit_id=None, actor_department_id=None, from_state=previous_state, to_state=state,
-                        reason="", data={}, created_at=times[state], prev_hash=prev,
+                        reason=reason, data=data, created_at=t, prev_hash=prev,
                     )  # fmt: skip
                     rec.hash = compute_hash(rec)
                     record_rows.append(
-                        (record_id + n_records, eid, seq, rec.action, "system", previous_state, state, "", "{}",
-                         times[state], prev, rec.hash)
+                        (record_id + n_records, eid, seq, action, role, previous_state, state, reason,
+                         json.dumps(data, ensure_ascii=False), t, prev, rec.hash)
                     )  # fmt: skip
                     n_records += 1
                     prev, previous_state = rec.hash, state
-                dispatched = times.get("dispatched")
+                    t += timedelta(minutes=rng.uniform(5, 240))
+                dispatched = times.get("dispatched") if final not in ("reported", "invalidated") else None
                 due = None
                 if final in CLOCK_STEP:
                     start = times[final]
@@ -194,35 +282,35 @@ def generate(
                     n_clocks += 1
                 handled = times.get("handled")
                 row = {
-                    "id": eid, "code": f"{city}{reported:%Y%m%d}{eid:07d}", "title": cat.name, "description": "",
-                    "category_id": cat.pk, "urgency": cat.default_urgency, "source": "grid_worker",
+                    "id": eid, "code": f"{city}{reported:%Y%m%d}{eid:07d}", "title": title,
+                    "description": description,
+                    "category_id": cat.pk, "urgency": cat.default_urgency, "source": source,
                     "latitude": 30.0, "longitude": 120.0, "address": "", "grid_id": grid_id, "area_path": path,
-                    "reporter_name": "", "reporter_phone": "", "state": final, "version": len(path_states),
+                    "reporter_name": "", "reporter_phone": "", "state": final, "version": len(steps),
                     "owner_unit_id": units.get(street), "lead_department_id": lead if dispatched else None,
-                    "merged_into_id": None, "self_handled": False, "rework_count": 0, "return_count": 0,
+                    "merged_into_id": None, "self_handled": False, "rework_count": 0, "return_count": returns,
                     "reopen_count": 0, "urge_count": 0, "result_note": "", "due_at": due, "light": "green",
                     "reported_at": reported, "dispatched_at": dispatched, "accepted_at": times.get("accepted"),
                     "handled_at": handled, "verified_at": times.get("verified"), "closed_at": times.get("closed"),
-                    "updated_at": t, "first_dispatched_at": dispatched,
+                    "updated_at": t, "first_dispatched_at": first_dispatch if dispatched else None,
                     "handling_minutes": (handled - times["accepted"]).total_seconds() / 60 if handled else None,
                     "closed_on_time": True if final == "closed" else None, "extension_count": 0,
                     "suspension_count": 0,
                 }  # fmt: skip
                 # Sealed like the services seal it: the head of the chain and the row's report facts.
-                row["history_anchor"] = compute_anchor(SimpleNamespace(pk=eid, **row), len(path_states), prev)
+                row["history_anchor"] = compute_anchor(SimpleNamespace(pk=eid, **row), len(steps), prev)
                 event_rows.append(tuple(row[column] for column in EVENT_COLUMNS))
             for table, columns, rows in (
                 ("incidents_event", event_cols, event_rows),
                 ("incidents_eventrecord", record_cols, record_rows),
                 ("dispatch_slaclock", clock_cols, clock_rows),
             ):
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                _write(cursor, table, columns, rows)
         for statement in rebuild:
             cursor.execute(statement)
-    for table in ("incidents_event", "incidents_eventrecord", "dispatch_slaclock"):
-        _bump_sequence(table)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE incidents_event; ANALYZE incidents_eventrecord; ANALYZE dispatch_slaclock")
+    if postgres:
+        for table in ("incidents_event", "incidents_eventrecord", "dispatch_slaclock"):
+            _bump_sequence(table)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE incidents_event; ANALYZE incidents_eventrecord; ANALYZE dispatch_slaclock")
     return GenerationResult(events, n_records, n_clocks, time.perf_counter() - started)

@@ -3,7 +3,10 @@
 from dataclasses import asdict
 
 from celery import shared_task
+from django.conf import settings
 
+from dispatch.learning.store import save
+from dispatch.learning.training import train
 from dispatch.rollups import refresh
 from operations.outbox import DRAIN_TASK, deliver_pending
 from operations.sweep import sweep
@@ -30,6 +33,8 @@ def sla_sweep() -> dict:
 def rollup_refresh() -> int:
     """Rebuild the report days changed since their roll-up (dispatch.rollups)."""
     return refresh()
+
+
 @shared_task(name="vitals.nodata_sweep", ignore_result=True)
 def vitals_nodata_sweep() -> int:
     return nodata_sweep()
@@ -44,3 +49,11 @@ def vitals_civic_demand() -> dict:
 @shared_task(name="vitals.readings_upkeep", ignore_result=True)
 def vitals_readings_upkeep() -> dict:
     return asdict(readings_upkeep())
+
+
+@shared_task(name="dispatch.train_dispatch_model", ignore_result=True)
+def train_dispatch_model() -> dict:
+    """Weekly: retrain the smart-dispatch model on the history as it now is, and store it (processes reload it)."""
+    trained = train(max_events=settings.DISPATCH_TRAIN_MAX_EVENTS)
+    save(trained)
+    return {"events": trained.meta["events"], "evaluation": trained.meta["evaluation"]}

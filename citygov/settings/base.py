@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from citygov.settings.env import (
@@ -220,7 +221,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "citygov.purge_idempotency_keys",
         "schedule": env_float("IDEMPOTENCY_PURGE_SECONDS", 3600.0),
     },
+    # Smart dispatch learns from the week's returns and redispatches (Monday 03:00, Asia/Shanghai).
+    "train-dispatch-model": {
+        "task": "dispatch.train_dispatch_model",
+        "schedule": crontab(minute=0, hour=3, day_of_week=1),
+    },
 }
+# The smart-dispatch model file (joblib, with a .json of its metadata beside it) and how much history it reads.
+DISPATCH_MODEL_PATH = env_str("DISPATCH_MODEL_PATH", str(VAR_DIR / "models" / "dispatch.joblib"))
+DISPATCH_TRAIN_MAX_EVENTS = env_int("DISPATCH_TRAIN_MAX_EVENTS", 300_000)
 
 # Raw sensor readings are kept this many days (their partitions dropped after); the hourly roll-up stays.
 VITALS_RETENTION_DAYS = env_int("VITALS_RETENTION_DAYS", 90)

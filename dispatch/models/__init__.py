@@ -19,6 +19,7 @@ from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
 from .rollups import DailyRollup, RollupDay, RollupKind, RollupMark
 from .indicator_weights import IndicatorWeight
+from .model_thresholds import ModelDispatchThreshold
 # isort: on
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DepartmentEndpoint",
     "IndicatorWeight",
     "Light",
+    "ModelDispatchThreshold",
     "Notification",
     "OutboxMessage",
     "RollupDay",

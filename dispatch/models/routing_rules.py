@@ -104,6 +104,8 @@ class RoutingSuggestion(models.Model):
         "accounts.Department", verbose_name=_("department"), on_delete=models.CASCADE, related_name="+"
     )
     co_departments = models.ManyToManyField("accounts.Department", blank=True, related_name="+")
+    # Set when the learned model (not a rule) proposed it: its confidence, below the auto-dispatch threshold.
+    confidence = models.FloatField(_("model confidence"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

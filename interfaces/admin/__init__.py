@@ -3,4 +3,4 @@
 Django's autodiscovery imports `interfaces.admin`; each module registers one app's models.
 """
 
-from interfaces.admin import accounts, calendars, dispatch, incidents, scores, vitals  # noqa: F401
+from interfaces.admin import accounts, calendars, dispatch, incidents, learning, scores, vitals  # noqa: F401

@@ -34,6 +34,7 @@ from operations.services._base import (
     save_photos,
     written_files,
 )
+from operations.services.learned import dispatch_by_model
 from operations.services.lifecycle import event_dispatch
 
 
@@ -260,6 +261,7 @@ def route_new_event(event: Event) -> Decision:
     decision = decide(situation_of(event))
     winner = decision.winner
     if winner is None or winner.department is None:  # a winner always names its department
+        dispatch_by_model(event)
         return decision
     rule, department = winner.rule, winner.department
     if rule.mode == RoutingMode.AUTO:

@@ -82,8 +82,11 @@ def event_dispatch(
     note: str = "",
     expected_version: int | None = None,
     acting: Acting | None = None,
+    decided_by: dict | None = None,
 ) -> Event:
-    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办)."""
+    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办).
+
+    `decided_by` is recorded in the history's data as "decided_by" (e.g. the learned model and its confidence)."""
     note = optional_text(note, "note")
     co = list(dict.fromkeys(co_departments))
     with locked_event(event_id, expected_version, viewer=actor) as event:
@@ -102,7 +105,11 @@ def event_dispatch(
             "dispatch",
             from_state=from_state,
             reason=note,
-            data={"department": department.code, "co_departments": _department_codes(co)},
+            data={
+                "department": department.code,
+                "co_departments": _department_codes(co),
+                **({"decided_by": decided_by} if decided_by else {}),
+            },
             at=now,
         )
     return event

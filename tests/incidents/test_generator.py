@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from dispatch.models import SlaClock
+from dispatch.routing import history_router
 from incidents.generator import generate
 from incidents.models import Event, EventRecord
 from operations.sweep import sweep
@@ -15,7 +16,7 @@ pytestmark = [
 
 def test_generated_history_is_valid_and_sweepable(capsys):
     before = Event.objects.count()
-    result = generate(500, days=30, open_share=0.2, due_now=7, seed=3)
+    result = generate(500, days=30, open_share=0.2, due_now=7, seed=3, router=history_router())
     assert Event.objects.count() == before + 500
     assert EventRecord.objects.count() >= 500 and result.records == EventRecord.objects.count()
     call_command("verify_history")
@@ -49,7 +50,7 @@ def test_a_large_load_rebuilds_exactly_the_indexes_it_dropped(monkeypatch, capsy
         generator, "_drop_secondary_indexes", lambda *args: dropped.extend(real_drop(*args)) or list(dropped)
     )
     before, oids_before = _indexes(), _index_oids()
-    result = generate(200, days=10, seed=5)
+    result = generate(200, days=10, seed=5, router=history_router())
     assert len(dropped) >= 8  # the plain indexes of the three tables went away during the load
     assert not any("UNIQUE" in statement for statement in dropped)
     assert _indexes() == before  # and came back, the same
