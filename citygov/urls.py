@@ -1,19 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from interfaces import attachments as event_photos
 from interfaces.health import healthz
 from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import reports as report_views
+from interfaces.web import supervision as supervision_views
 from interfaces.web.home import home
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("report/", event_views.report_event, name="event-report"),
+    path("report/hotline/", event_views.report_hotline, name="event-report-hotline"),
     path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),
+    path("places/search", event_views.place_search_json, name="place-search"),
     path("mine/", event_views.my_events, name="my-events"),
     path("verify/", event_views.verify_queue, name="verify-queue"),
     path("events/<int:pk>/", event_views.event_detail, name="event-detail"),
@@ -25,8 +31,9 @@ urlpatterns = [
     path("console/dispatch/<int:pk>", dispatch_views.quick_dispatch, name="console-quick-dispatch"),
     path("console/bulk-dispatch", dispatch_views.bulk_dispatch, name="console-bulk-dispatch"),
     path("inbox/", dispatch_views.inbox, name="inbox"),
-    path("supervise/", dispatch_views.supervise, name="supervise"),
-    path("supervise/urge/<int:pk>", dispatch_views.urge, name="supervise-urge"),
+    path("supervise/", supervision_views.supervise, name="supervise"),
+    path("supervise/events/", supervision_views.supervise_events, name="supervise-events"),
+    path("supervise/urge/<int:pk>", supervision_views.urge, name="supervise-urge"),
     path("notifications/", dispatch_views.notifications, name="notifications"),
     path("notifications/read", dispatch_views.notifications_read, name="notifications-read"),
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),

@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit, Tier
+from accounts.places import place_search
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
 from dispatch.models import RoutingSuggestion, SlaClock
 from incidents.duplicates import likely_duplicates
-from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
+from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, Source, State
 from incidents.permissions import unit_grant
 from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
@@ -30,7 +31,7 @@ from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
 from interfaces.web.common import STALE_PAGE, safe_next, seen_version
 from interfaces.web.forms import DecisionForm, ReportForm
-from interfaces.web.maps import grid_map
+from interfaces.web.maps import allow_tiles, map_data, scoped_units
 from operations import services, table
 
 
@@ -41,12 +42,14 @@ def _grids_for(user) -> list[OrgUnit]:
 
 
 @login_required
-def report_event(request: HttpRequest) -> HttpResponse:
-    """The grid worker's form (also used by operators taking a hotline call)."""
+def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
+    """The grid worker's form; with `hotline` the operator's 12345 mode (上报事件（热线）): the source
+    preset to the hotline and shown, the caller first, the address search beside the location."""
     grids = _grids_for(request.user)
     if not grids:
         raise PermissionDenied(_("You hold no role that files events."))
-    form = ReportForm(request.POST or None, request.FILES or None)
+    initial = {"source": Source.HOTLINE} if hotline else None
+    form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
     duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -94,10 +97,52 @@ def report_event(request: HttpRequest) -> HttpResponse:
             point = (float(form.data["latitude"]), float(form.data["longitude"]))
         except ValueError:
             point = None
-    return render(
+    units = scoped_units(request.user, "report_event")
+    response = render(
         request,
         "incidents/report.html",
-        {"form": form, "map": grid_map(grids, point), "duplicates": duplicates},
+        {
+            "form": form,
+            "hotline": hotline,
+            "map": map_data(units, point=point, editable=True),
+            "category_index": {
+                str(c["pk"]): c
+                for c in Category.objects.filter(is_active=True, parent__isnull=False).values(
+                    "pk", "name", "name_en", "keywords"
+                )
+            },
+            "duplicates": duplicates,
+        },
+    )
+    return allow_tiles(response)
+
+
+@login_required
+def report_hotline(request: HttpRequest) -> HttpResponse:
+    return report_event(request, hotline=True)
+
+
+@login_required
+@require_GET
+def place_search_json(request: HttpRequest) -> JsonResponse:
+    """The gazetteer for the intake form: standard addresses and unit names the user may file in."""
+    text = request.GET.get("q", "").strip()
+    if not text:
+        return JsonResponse(
+            {"code": "invalid", "message": _("Type part of an address or a place name (q).")}, status=400
+        )
+    if len(text) > 100:
+        return JsonResponse(
+            {"code": "invalid", "message": _("The search text is longer than 100 characters (q).")}, status=400
+        )
+    found = place_search(request.user, text)
+    return JsonResponse(
+        {
+            "results": [
+                {"kind": p.kind, "name": p.name, "latitude": p.latitude, "longitude": p.longitude, "unit": p.unit}
+                for p in found
+            ]
+        }
     )
 
 
@@ -214,7 +259,7 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         "attachments": event.attachments.all(),
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),
-        "map": grid_map([event.grid], (event.latitude, event.longitude), highlight=event.grid_id),
+        "map": map_data([event.grid], point=(event.latitude, event.longitude), highlight=event.grid_id),
         "pending": pending,
         "decision_form": DecisionForm() if decide and pending else None,
         "co_departments": event.co_departments.all(),
@@ -224,7 +269,7 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event_or_404(request.user, pk)
-    return render(request, "incidents/event_detail.html", _detail_context(request, event))
+    return allow_tiles(render(request, "incidents/event_detail.html", _detail_context(request, event)))
 
 
 @login_required

@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Department
-from accounts.selectors import departments_granting, jurisdiction_q, units_granting
+from accounts.selectors import departments_granting, units_granting
 from core.errors import ServiceError
 from dispatch.models import Notification, RoutingSuggestion
-from incidents.models import OPEN_STATES, WITH_DEPARTMENT, ApprovalRequest, RequestStatus, State
+from incidents.models import OPEN_STATES, WITH_DEPARTMENT, State
 from incidents.selectors import event_for_user, events_for_user, owned_within_q
 from interfaces.web.common import STALE_PAGE, safe_next, seen_version
 from interfaces.web.forms import QueueFilterForm
+from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
 from operations import services
 
 PAGE_SIZE = 50
@@ -120,18 +121,17 @@ def console(request: HttpRequest) -> HttpResponse:
         .select_related("org_unit")
         .order_by("org_unit__path", "type__code")
     )
-    return render(
-        request,
-        "dispatch/console.html",
-        {
-            "form": form,
-            "page": page,
-            "events": page.object_list,
-            "departments": departments[:300],
-            "selectable": True,
-            "show_suggestion": True,
-        },
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "events": page.object_list,
+        "departments": departments[:300],
+        "selectable": True,
+        "show_suggestion": True,
+        "can_dispatch": qs.filter(state=State.REPORTED).exists(),
+        "map": map_data(scoped_units(request.user, "operate_event"), events=event_points(qs)),
+    }
+    return allow_tiles(render(request, "dispatch/console.html", context))
 
 
 @login_required
@@ -212,45 +212,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request, base, Q(state__in=WITH_DEPARTMENT))
     page = _page(request, _by_due(qs))
     return render(request, "dispatch/inbox.html", {"form": form, "page": page, "events": page.object_list})
-
-
-@login_required
-def supervise(request: HttpRequest) -> HttpResponse:
-    """The supervisor's dashboard: approvals waiting, overdue events to urge, and the report."""
-    if not units_granting(request.user, "supervise_event"):
-        raise Http404
-    area = jurisdiction_q(request.user, "supervise_event", path_field="area_path")
-    scoped = events_for_user(request.user).filter(area)
-    pending = (
-        ApprovalRequest.objects.filter(status=RequestStatus.PENDING, event__in=scoped)
-        .select_related("event", "requested_by", "requested_by_department")
-        .order_by("requested_at")[:100]
-    )
-    overdue = _by_due(scoped.filter(state__in=OPEN_STATES, light="red").select_related("category", "grid"))[:100]
-    return render(request, "dispatch/supervise.html", {"pending": pending, "events": overdue})
-
-
-@login_required
-@require_POST
-def urge(request: HttpRequest, pk: int) -> HttpResponse:
-    note = request.POST.get("note") or _("Overdue: please act now.")
-    try:
-        event = event_for_user(request.user, pk=pk)
-    except ServiceError:
-        raise Http404 from None
-    version = seen_version(request)
-    if version is None:
-        messages.error(request, str(STALE_PAGE))
-        return redirect("supervise")
-    try:
-        services.event_urge(actor=request.user, event_id=event.pk, note=note, expected_version=version)
-    except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Urged %(code)s.") % {"code": event.code})
-    return redirect("supervise")
 
 
 @login_required

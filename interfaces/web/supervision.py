@@ -1,0 +1,113 @@
+"""The supervisor's pages (值班长/督查): the dashboard (approvals waiting, overdue events), the scoped
+event list and search with the "about to be overdue" and "overdue" filters, and urge (督办) from both."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import jurisdiction_q, units_granting
+from core.errors import ServiceError
+from dispatch.sla import due_soon_q, overdue_q
+from incidents.models import OPEN_STATES, ApprovalRequest, RequestStatus
+from incidents.selectors import event_for_user, events_for_user
+from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
+from interfaces.web.queues import _by_due, _filtered, _page
+from operations import services
+
+OVERDUE = "overdue"
+DUE_SOON = "soon"
+
+
+class DueFilterForm(forms.Form):
+    due = forms.ChoiceField(
+        label=gettext_lazy("time limit"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("all open")),
+            (DUE_SOON, gettext_lazy("about to be overdue")),
+            (OVERDUE, gettext_lazy("overdue")),
+        ],
+    )
+
+
+def _supervised(request: HttpRequest):
+    """Events inside the user's supervision, through the scoped selector; 404 for non-supervisors."""
+    if not units_granting(request.user, "supervise_event"):
+        raise Http404
+    area = jurisdiction_q(request.user, "supervise_event", path_field="area_path")
+    return events_for_user(request.user).filter(area)
+
+
+@login_required
+def supervise(request: HttpRequest) -> HttpResponse:
+    """The supervisor's dashboard: approvals waiting, overdue events to urge, the map, the report."""
+    scoped = _supervised(request)
+    pending = (
+        ApprovalRequest.objects.filter(status=RequestStatus.PENDING, event__in=scoped)
+        .select_related("event", "requested_by", "requested_by_department")
+        .order_by("requested_at")[:100]
+    )
+    overdue = _by_due(scoped.filter(overdue_q()).select_related("category", "grid"))[:100]
+    units = scoped_units(request.user, "supervise_event")
+    context = {
+        "pending": pending,
+        "events": overdue,
+        "map": map_data(units, events=event_points(scoped.filter(overdue_q() | due_soon_q()))),
+    }
+    return allow_tiles(render(request, "dispatch/supervise.html", context))
+
+
+@login_required
+def supervise_events(request: HttpRequest) -> HttpResponse:
+    """Every event the supervisor oversees, searchable, with the due filters and urge on each row."""
+    scoped = _supervised(request).select_related("category", "grid", "lead_department")
+    due = DueFilterForm(request.GET or None)
+    wanted = due.cleaned_data.get("due") if due.is_valid() else ""
+    if wanted == OVERDUE:
+        scoped = scoped.filter(overdue_q())
+    elif wanted == DUE_SOON:
+        scoped = scoped.filter(due_soon_q())
+    form, qs = _filtered(request, scoped, Q(state__in=OPEN_STATES))
+    page = _page(request, _by_due(qs))
+    units = scoped_units(request.user, "supervise_event")
+    context = {
+        "form": form,
+        "due_form": due,
+        "page": page,
+        "events": page.object_list,
+        "map": map_data(units, events=event_points(qs)),
+    }
+    return allow_tiles(render(request, "dispatch/supervise_events.html", context))
+
+
+@login_required
+@require_POST
+def urge(request: HttpRequest, pk: int) -> HttpResponse:
+    note = request.POST.get("note") or _("Overdue: please act now.")
+    back = safe_next(request) or "supervise"
+    try:
+        event = event_for_user(request.user, pk=pk)
+    except ServiceError:
+        raise Http404 from None
+    version = seen_version(request)
+    if version is None:
+        messages.error(request, str(STALE_PAGE))
+        return redirect(back)
+    try:
+        services.event_urge(actor=request.user, event_id=event.pk, note=note, expected_version=version)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Urged %(code)s: the department was told.") % {"code": event.code})
+    return redirect(back)
