@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from interfaces import attachments as event_photos
 from interfaces.health import healthz
@@ -10,12 +8,12 @@ from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import reports as report_views
 from interfaces.web import supervision as supervision_views
-from interfaces.web.home import home
+from interfaces.web.home import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon, name="favicon"),
     path("report/", event_views.report_event, name="event-report"),
     path("report/hotline/", event_views.report_hotline, name="event-report-hotline"),
     path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),

@@ -31,6 +31,7 @@ from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
 from interfaces.web.common import STALE_PAGE, safe_next, seen_version
 from interfaces.web.forms import DecisionForm, ReportForm
+from interfaces.web.landing import action_message, next_page
 from interfaces.web.maps import allow_tiles, map_data, scoped_units
 from operations import services, table
 
@@ -213,13 +214,17 @@ def available_actions(user, event: Event) -> set[str]:
 
 
 def after_action(request: HttpRequest, event: Event, name: str) -> HttpResponse:
-    """Where a successful action lands: the event page, or, when the action took the event out
-    of the user's view (a department returning it), their own queue with what happened."""
+    """Where a successful action lands, with what it did ("E…: 已派遣至南湖街道环卫所"): the user's
+    next work (interfaces.web.landing), or, when the action took the event out of the user's view
+    (a department returning it), their own queue with what happened."""
+    after = Event.objects.select_related("lead_department", "owner_unit", "merged_into").get(pk=event.pk)
     if events_for_user(request.user).filter(pk=event.pk).exists():
-        messages.success(request, _("Done."))
-        return redirect("event-detail", pk=event.pk)
-    state = Event.objects.values_list("state", flat=True).get(pk=event.pk)
-    messages.success(request, f"{event.code}: {lost_sight_message(name, state)}")
+        messages.success(request, action_message(name, event, after))
+        return redirect(next_page(name, after))
+    if name in ("return", "dispatch", "redispatch", "escalate"):
+        messages.success(request, action_message(name, event, after))
+    else:
+        messages.success(request, f"{event.code}: {lost_sight_message(name, after.state)}")
     return redirect(home_queue(request.user))
 
 
