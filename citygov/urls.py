@@ -17,6 +17,7 @@ urlpatterns = [
     path("report/", event_views.report_event, name="event-report"),
     path("report/hotline/", event_views.report_hotline, name="event-report-hotline"),
     path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),
+    path("report/stash/<str:token>", event_views.stashed_photo, name="event-report-stash"),
     path("places/search", event_views.place_search_json, name="place-search"),
     path("mine/", event_views.my_events, name="my-events"),
     path("verify/", event_views.verify_queue, name="verify-queue"),

@@ -33,6 +33,7 @@ from interfaces.web.common import STALE_PAGE, safe_next, seen_version
 from interfaces.web.forms import DecisionForm, ReportForm
 from interfaces.web.landing import action_message, next_page
 from interfaces.web.maps import allow_tiles, map_data, scoped_units
+from interfaces.web.photo_stash import Stashed, discard, stash, stashed_file, unstash
 from operations import services, table
 
 
@@ -52,6 +53,8 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
     initial = {"source": Source.HOTLINE} if hotline else None
     form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
     duplicates = []
+    # Photos kept from an earlier try of this form (photo_stash): attached with the new ones.
+    kept_files, kept = unstash(request.POST.getlist("stashed"), request.user.pk) if request.POST else ([], [])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         category = Category.objects.filter(pk=data["category"]).first()
@@ -77,7 +80,7 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
                     address=data["address"],
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
-                    photos=data["photos"],
+                    photos=[*kept_files, *data["photos"]],
                     fixed_on_spot=data["fixed_on_spot"],
                     result_note=data["result_note"],
                 )
@@ -86,12 +89,15 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
             except (NotPermitted, RateLimited) as exc:
                 form.add_error(None, exc.message)
             else:
+                discard([k.token for k in kept], request.user.pk)
                 messages.success(request, _("Event %(code)s filed.") % {"code": filed.event.code})
                 return redirect("event-detail", pk=filed.event.pk)
         else:
             form.add_error(
                 "file_anyway", _("Likely duplicates nearby: look at them first, or tick this box to file anyway.")
             )
+    if request.method == "POST":
+        kept += _stash_new_photos(request, form)
     point = None
     if form.is_bound and form.data.get("latitude") and form.data.get("longitude"):
         try:
@@ -113,9 +119,34 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
                 )
             },
             "duplicates": duplicates,
+            "stashed": kept,
         },
     )
     return allow_tiles(response)
+
+
+def _stash_new_photos(request: HttpRequest, form: ReportForm) -> list[Stashed]:
+    """The form is shown again: keep this try's good photos, and say why any other was not kept."""
+    new, refused = stash(request.user.pk, request.FILES.getlist("photos"))
+    shown = {str(m) for m in form.errors.get("photos", [])}
+    for message in refused:
+        if message not in shown:
+            form.add_error("photos", message)
+    return new
+
+
+@login_required
+@require_GET
+def stashed_photo(request: HttpRequest, token: str) -> HttpResponse:
+    """A kept photo's thumbnail, for the user who chose it only (the signed token names them)."""
+    found = stashed_file(token, request.user.pk)
+    if found is None:
+        raise Http404
+    content, content_type = found
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
