@@ -24,6 +24,7 @@ urlpatterns = [
     path("events/<int:pk>/", event_views.event_detail, name="event-detail"),
     path("events/<int:pk>/act/<slug:name>", event_views.event_action, name="event-action"),
     path("events/<int:pk>/decide/<int:request_id>", event_views.event_decide, name="event-decide"),
+    path("events/<int:pk>/extension-deadline", event_views.extension_deadline_json, name="event-extension-deadline"),
     path("events/<int:pk>/reveal", event_views.reveal_contact, name="event-reveal"),
     path("events/<int:pk>/photos/<int:attachment_id>", event_photos.event_photo, name="event-photo"),
     path("console/", dispatch_views.console, name="console"),

@@ -346,3 +346,16 @@ def overdue_q() -> Q:
 def due_soon_q() -> Q:
     """Open events about to be overdue (yellow) and not overdue already."""
     return Q(state__in=OPEN_STATES, light=Light.YELLOW) & ~dispatch_missed_q()
+
+
+def extension_preview(event: Event, hours: int) -> dict[str, datetime]:
+    """The deadlines an extension of `hours` would give, by step (the handling or accept one and the
+    overall one), computed as apply_extension would, without changing anything. The hours count as
+    the clock counts: working hours on a working-time clock."""
+    cal = calendar_for(event.grid)
+    step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
+    found: dict[str, datetime] = {}
+    for clock in [c for c in (step_clock, _running(event, SlaStep.OVERALL)) if c is not None]:
+        budget = clock.limit_minutes + clock.extension_minutes + hours * 60 + clock.paused_minutes
+        found[clock.step] = add_minutes(clock.started_at, budget, cal, clock.working_time)
+    return found

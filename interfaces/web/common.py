@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import InvalidInput, ServiceError
+
 STALE_PAGE = _("This page does not say which version of the event you saw; reload it and try again.")
 
 
@@ -30,3 +32,11 @@ def seen_version(request: HttpRequest, field: str = "expected_version") -> int |
     except ValueError:
         return None
     return value if value >= 1 else None
+
+
+def said(exc: ServiceError) -> str:
+    """A service error as a person reads it: an InvalidInput's messages without the field names
+    its `message` carries for logs and the API ("note: 请填写原因" reads "请填写原因")."""
+    if isinstance(exc, InvalidInput):
+        return " ".join(str(m) for messages in exc.errors.values() for m in messages)
+    return exc.message

@@ -21,7 +21,8 @@ from accounts.models import OrgUnit, Tier
 from accounts.places import place_search
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
-from dispatch.models import RoutingSuggestion, SlaClock
+from dispatch.models import RoutingSuggestion, SlaClock, SlaStep
+from dispatch.sla import extension_preview
 from incidents.duplicates import likely_duplicates
 from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, Source, State
 from incidents.permissions import unit_grant
@@ -29,7 +30,8 @@ from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version
+from interfaces.web.event_page import annotate_history, clock_rounds, result_superseded
 from interfaces.web.forms import DecisionForm, ReportForm
 from interfaces.web.landing import action_message, next_page
 from interfaces.web.maps import allow_tiles, map_data, scoped_units
@@ -147,6 +149,37 @@ def stashed_photo(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_GET
+def extension_deadline_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """What an extension of `hours` would make the deadlines, before asking (dispatch.worktime)."""
+    event = _event_or_404(request.user, pk)
+    try:
+        hours = int(request.GET.get("hours", ""))
+        if not 1 <= hours <= 720:
+            raise ValueError("out of range")
+    except ValueError:
+        return JsonResponse(
+            {"code": "invalid", "message": _("Give whole hours between 1 and 720 (hours).")}, status=400
+        )
+    zone = timezone.get_current_timezone()
+    deadlines = extension_preview(event, hours)
+    return JsonResponse(
+        {
+            "hours": hours,
+            "deadlines": [
+                {
+                    "step": step,
+                    "label": str(SlaStep(step).label),
+                    "due_at": due.isoformat(),
+                    "display": due.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                }
+                for step, due in deadlines.items()
+            ],
+        }
+    )
 
 
 @login_required
@@ -280,8 +313,11 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
     forms = {op.name: action_form(op, request.user, event) for op in offered}
     if bound:
         forms.update(bound)
-    clocks = SlaClock.objects.filter(event=event).order_by("started_at", "id")
-    records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
+    clocks = list(SlaClock.objects.filter(event=event).order_by("started_at", "id"))
+    records = history_for_user(
+        request.user, event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
+    )
+    annotate_history(records)
     pending = ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING)
     decide = unit_grant(request.user, "supervise_event", event.grid) is not None
     return {
@@ -291,7 +327,9 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         # In the table's order, with the table's labels: what the page draws.
         "action_forms": [(op.name, op.label, forms[op.name]) for op in offered],
         "clocks": clocks,
-        "records": history_for_user(request.user, records),
+        "clock_rounds": clock_rounds(clocks, records),
+        "records": records,
+        "result_superseded": result_superseded(records),
         "attachments": event.attachments.all(),
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),
@@ -326,7 +364,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         table.perform(op, actor=request.user, event_id=event.pk, values=values_of(op, form), expected_version=version)
     except InvalidInput as exc:
         if form is None:
-            messages.error(request, exc.message)
+            messages.error(request, said(exc))
             return redirect("event-detail", pk=pk)
         form.add_service_errors(exc)
         return _rerender(request, event, name, form)
@@ -335,7 +373,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
         return redirect("event-detail", pk=pk)
     return after_action(request, event, name)
 
@@ -369,11 +407,11 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
             expected_version=version,
         )
     except InvalidInput as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
     except NotPermitted as exc:
         raise PermissionDenied(exc.message) from None
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
     else:
         messages.success(request, _("Decision recorded."))
         if not events_for_user(request.user).filter(pk=event.pk).exists():

@@ -21,10 +21,11 @@ from core.errors import ServiceError
 from dispatch.models import Notification, RoutingSuggestion
 from incidents.models import OPEN_STATES, WITH_DEPARTMENT, State
 from incidents.selectors import event_for_user, events_for_user, owned_within_q
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version
 from interfaces.web.forms import QueueFilterForm
 from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
 from operations import services
+from operations.notifications import notification_text, record_reason
 
 PAGE_SIZE = 50
 
@@ -159,7 +160,7 @@ def quick_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=version,
         )
     except ServiceError as exc:
-        messages.error(request, f"{event.code}: {exc.message}")
+        messages.error(request, f"{event.code}: {said(exc)}")
     else:
         messages.success(
             request, _("%(code)s dispatched to %(dept)s.") % {"code": event.code, "dept": suggestion.department.name}
@@ -193,7 +194,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             )
             done.append(event.code)
         except ServiceError as exc:
-            failed.append(f"{event.code}: {exc.message}")
+            failed.append(f"{event.code}: {said(exc)}")
     if done:
         messages.success(request, _("Dispatched %(n)d events to %(dept)s.") % {"n": len(done), "dept": department.name})
     for line in failed:
@@ -216,7 +217,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = Notification.objects.filter(user=request.user).select_related("event")[:100]
+    items = list(Notification.objects.filter(user=request.user).select_related("event", "source_message")[:100])
+    for n in items:
+        # Said again in the reader's language; the stored text is the delivery's language.
+        payload = n.source_message.payload if n.source_message else {}
+        action = payload.get("action") or n.kind
+        said_now = ""
+        if n.event is not None and action:
+            reason = record_reason(n.event, payload) if action == "reopen" else ""
+            said_now = notification_text(action, code=n.event.code, step=payload.get("step"), reason=reason)
+        n.shown_text = said_now or n.text
     return render(request, "dispatch/notifications.html", {"items": items})
 
 

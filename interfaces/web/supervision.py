@@ -18,7 +18,7 @@ from core.errors import ServiceError
 from dispatch.sla import due_soon_q, overdue_q
 from incidents.models import OPEN_STATES, ApprovalRequest, RequestStatus
 from incidents.selectors import event_for_user, events_for_user
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version
+from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version
 from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
 from interfaces.web.queues import _by_due, _filtered, _page
 from operations import services
@@ -107,7 +107,7 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         if exc.status == 404:
             raise Http404 from None
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
     else:
         messages.success(request, _("Urged %(code)s: the department was told.") % {"code": event.code})
     return redirect(back)
