@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import jurisdiction_q, units_granting
 from core.errors import ServiceError
-from dispatch.sla import due_soon_q, overdue_q
-from incidents.models import OPEN_STATES, ApprovalRequest, RequestStatus
+from dispatch.sla import dispatch_missed_q, due_soon_q, overdue_q
+from incidents.models import OPEN_STATES, ApprovalRequest, Event, RequestStatus
 from incidents.selectors import event_for_user, events_for_user
 from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version
 from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
@@ -61,7 +61,7 @@ def supervise(request: HttpRequest) -> HttpResponse:
     context = {
         "pending": pending,
         "events": overdue,
-        "map": map_data(units, events=event_points(scoped.filter(overdue_q() | due_soon_q()))),
+        "map": map_data(units, events=_points(scoped.filter(overdue_q() | due_soon_q()))),
     }
     return allow_tiles(render(request, "dispatch/supervise.html", context))
 
@@ -79,14 +79,36 @@ def supervise_events(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request, scoped, Q(state__in=OPEN_STATES))
     page = _page(request, _by_due(qs))
     units = scoped_units(request.user, "supervise_event")
+    _mark_missed_dispatch(page.object_list)
     context = {
         "form": form,
         "due_form": due,
         "page": page,
         "events": page.object_list,
-        "map": map_data(units, events=event_points(qs)),
+        "map": map_data(units, events=_points(qs)),
     }
     return allow_tiles(render(request, "dispatch/supervise_events.html", context))
+
+
+def _points(qs) -> list[dict]:
+    """The map's dots; an event overdue for its dispatch step is red like the list says."""
+    points = event_points(qs)
+    codes = [p["code"] for p in points]
+    missed = set(Event.objects.filter(dispatch_missed_q(), code__in=codes).values_list("code", flat=True))
+    for point in points:
+        if point["code"] in missed:
+            point["light"] = "red"
+    return points
+
+
+def _mark_missed_dispatch(events: list) -> None:
+    """An event escalated for a missed dispatch limit runs a fresh green clock at the new tier,
+    but it is overdue for its dispatch step: it shows red here (`shown_light`)."""
+    ids = [e.pk for e in events]
+    missed = set(Event.objects.filter(dispatch_missed_q(), pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for e in events:
+        e.shown_light = "red" if e.pk in missed else e.light
+        e.missed_dispatch = e.pk in missed
 
 
 @login_required

@@ -75,6 +75,10 @@ def test_supervisors_get_a_scoped_list_with_due_filters_and_urge(login, client):
     listed = {e.code for e in everything.context["events"]}
     assert {late.code, fresh.code, fresh2.code} <= listed and theirs.code not in listed
     assert {e.code for e in overdue.context["events"]} == {late.code, fresh.code}
+    # Escalated with a fresh (green) clock at the district, still red for the dispatch step it missed.
+    assert {e.code: e.shown_light for e in overdue.context["events"]}[late.code] == "red"
+    dots = {d["code"]: d["light"] for d in overdue.context["map"]["events"]}
+    assert dots[late.code] == "red" and theirs.code not in dots
     assert {e.code for e in soon.context["events"]} == {fresh2.code}
     # Urge from the list comes back to the list.
     back = "/supervise/events/?due=overdue"
