@@ -56,6 +56,9 @@ def serve(argv: list[str]) -> int:
     ensure_venv(dev=False)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
+    # People use what `serve` starts: friendly 403/404/500 pages, never Django's debug page with the
+    # settings and the code. DEBUG=1 python3 run.py serve brings the debug page back for a developer.
+    env.setdefault("DEBUG", "0")
     env.setdefault("PYTHONUNBUFFERED", "1")
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
@@ -69,7 +72,12 @@ def serve(argv: list[str]) -> int:
             cwd=ROOT,
             env=env,
         ),
-        subprocess.Popen([str(PY), "manage.py", "runserver", "--noreload", f"{host}:{port}"], cwd=ROOT, env=env),
+        subprocess.Popen(
+            # --insecure: runserver keeps serving static/ with DEBUG off (one local process, no nginx).
+            [str(PY), "manage.py", "runserver", "--noreload", "--insecure", f"{host}:{port}"],
+            cwd=ROOT,
+            env=env,
+        ),
     ]
     time.sleep(2)
     manage("seed_demo", "--logins-only", env=env)

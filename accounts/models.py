@@ -323,3 +323,27 @@ class DepartmentGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("department group permission")
+
+
+class StandardAddress(models.Model):
+    """One entry of the city's standard-address list (标准地址 / 门牌地址): a door-plate address and
+    its point (WGS-84), with the grid that covers it, so a search is scoped like everything else.
+
+    Filled by `manage.py import_addresses` (accounts.addresses); read by the address search.
+    """
+
+    address = models.CharField(_("address"), max_length=200, unique=True)
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    grid = models.ForeignKey(
+        OrgUnit, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="standard_addresses"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("standard address")
+        verbose_name_plural = _("standard addresses")
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address

@@ -8,6 +8,7 @@ from interfaces.web import events as event_views
 from interfaces.web import queues as dispatch_views
 from interfaces.web import ranking as ranking_views
 from interfaces.web import reports as report_views
+from interfaces.web import supervision as supervision_views
 from interfaces.web import vitals as vitals_views
 from interfaces.web.dispatch_accuracy import dispatch_accuracy_page
 from interfaces.web.home import favicon, home
@@ -17,20 +18,25 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("report/", event_views.report_event, name="event-report"),
+    path("report/hotline/", event_views.report_hotline, name="event-report-hotline"),
     path("report/duplicates", event_views.duplicates_json, name="event-duplicates"),
+    path("report/stash/<str:token>", event_views.stashed_photo, name="event-report-stash"),
+    path("places/search", event_views.place_search_json, name="place-search"),
     path("mine/", event_views.my_events, name="my-events"),
     path("verify/", event_views.verify_queue, name="verify-queue"),
     path("events/<int:pk>/", event_views.event_detail, name="event-detail"),
     path("events/<int:pk>/act/<slug:name>", event_views.event_action, name="event-action"),
     path("events/<int:pk>/decide/<int:request_id>", event_views.event_decide, name="event-decide"),
+    path("events/<int:pk>/extension-deadline", event_views.extension_deadline_json, name="event-extension-deadline"),
     path("events/<int:pk>/reveal", event_views.reveal_contact, name="event-reveal"),
     path("events/<int:pk>/photos/<int:attachment_id>", event_photos.event_photo, name="event-photo"),
     path("console/", dispatch_views.console, name="console"),
     path("console/dispatch/<int:pk>", dispatch_views.quick_dispatch, name="console-quick-dispatch"),
     path("console/bulk-dispatch", dispatch_views.bulk_dispatch, name="console-bulk-dispatch"),
     path("inbox/", dispatch_views.inbox, name="inbox"),
-    path("supervise/", dispatch_views.supervise, name="supervise"),
-    path("supervise/urge/<int:pk>", dispatch_views.urge, name="supervise-urge"),
+    path("supervise/", supervision_views.supervise, name="supervise"),
+    path("supervise/events/", supervision_views.supervise_events, name="supervise-events"),
+    path("supervise/urge/<int:pk>", supervision_views.urge, name="supervise-urge"),
     path("notifications/", dispatch_views.notifications, name="notifications"),
     path("notifications/read", dispatch_views.notifications_read, name="notifications-read"),
     path("reports/sla/", report_views.sla_report_page, name="sla-report"),

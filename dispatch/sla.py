@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ from core.process_cache import ProcessCache
 from dispatch.calendar import Calendar, calendar_for
 from dispatch.models import Light, SlaClock, SlaPolicy, SlaStep, TimeUnit
 from dispatch.worktime import add_minutes, minutes_between, unknown_day_between
-from incidents.models import Category, Event
+from incidents.models import OPEN_STATES, Category, Event, State
 
 logger = logging.getLogger(__name__)
 
@@ -322,3 +323,39 @@ def recompute_clock(clock: SlaClock, now: datetime) -> tuple[datetime, datetime]
     _schedule(clock, cal, now)
     clock.save()
     return old_due, clock.due_at
+
+
+def dispatch_missed_q() -> Q:
+    """Events still waiting for dispatch whose dispatch limit was missed, even though an automatic
+    escalation started the parent tier's fresh (green) dispatch clock: a breached dispatch clock
+    with no dispatch since (a dispatch starts the accept clock)."""
+    dispatched_since = SlaClock.objects.filter(
+        event=OuterRef("event"), step=SlaStep.ACCEPT, started_at__gte=OuterRef("stopped_at")
+    )
+    missed = SlaClock.objects.filter(
+        event=OuterRef("pk"), step=SlaStep.DISPATCH, breached_at__isnull=False, stopped_at__isnull=False
+    ).filter(~Exists(dispatched_since))
+    return Q(state=State.REPORTED) & Q(Exists(missed))
+
+
+def overdue_q() -> Q:
+    """Open events past a deadline now (red), or past the dispatch limit they were escalated for."""
+    return Q(state__in=OPEN_STATES) & (Q(light=Light.RED) | dispatch_missed_q())
+
+
+def due_soon_q() -> Q:
+    """Open events about to be overdue (yellow) and not overdue already."""
+    return Q(state__in=OPEN_STATES, light=Light.YELLOW) & ~dispatch_missed_q()
+
+
+def extension_preview(event: Event, hours: int) -> dict[str, datetime]:
+    """The deadlines an extension of `hours` would give, by step (the handling or accept one and the
+    overall one), computed as apply_extension would, without changing anything. The hours count as
+    the clock counts: working hours on a working-time clock."""
+    cal = calendar_for(event.grid)
+    step_clock = _running(event, SlaStep.HANDLE) or _running(event, SlaStep.ACCEPT)
+    found: dict[str, datetime] = {}
+    for clock in [c for c in (step_clock, _running(event, SlaStep.OVERALL)) if c is not None]:
+        budget = clock.limit_minutes + clock.extension_minutes + hours * 60 + clock.paused_minutes
+        found[clock.step] = add_minutes(clock.started_at, budget, cal, clock.working_time)
+    return found

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import DepartmentUserObjectPermission, OrgUnit, OrgUnitUserObjectPermission
-from dispatch.models import Notification, OutboxMessage
+from dispatch.models import Notification, OutboxMessage, SlaStep
 from operations.outbox import handles
 
 
@@ -43,54 +43,79 @@ def _department_holders(codes) -> set[int]:
     )
 
 
+def notification_text(action: str, *, code: str, step: str | None = None, reason: str = "") -> str:
+    """The notification's sentence in the active language: written once at delivery (Notification.text,
+    for the API) and said again in the reader's language by the web page."""
+    texts = {
+        "file": _("New event %(code)s waits for dispatch"),
+        "return": _("Event %(code)s was returned by the department"),
+        "escalate": _("Event %(code)s was escalated to your tier"),
+        "verify_pass": _("Event %(code)s passed verification and can be closed"),
+        "dispatch": _("Event %(code)s was dispatched to your department"),
+        "redispatch": _("Event %(code)s was dispatched to your department"),
+        "verify_fail": _("Event %(code)s failed verification: rework"),
+        "submit_result": _("Event %(code)s is handled and waits for verification"),
+        "self_handle": _("Event %(code)s is handled and waits for verification"),
+        "urge": _("Supervisor urges event %(code)s (督办)"),
+        "sla.yellow": _("Event %(code)s: the %(step)s time limit is nearly used up"),
+        "sla.red": _("Event %(code)s: the %(step)s time limit has passed"),
+        "warning_red": _("Event %(code)s: its sensor warning rose to red (红色预警)"),
+    }
+    if action == "reopen":
+        if reason:
+            return _("Event %(code)s is to be rehandled (重办): %(reason)s") % {"code": code, "reason": reason}
+        return _("Event %(code)s is to be rehandled (重办): the reporter is not satisfied") % {"code": code}
+    if action.endswith("_request"):
+        return _("Event %(code)s: a request waits for approval") % {"code": code}
+    if action not in texts:
+        return ""
+    step_label = str(SlaStep(step).label) if step in SlaStep.values else (step or "")
+    return texts[action] % {"code": code, "step": step_label}
+
+
+def record_reason(event, payload: dict) -> str:
+    """The reason typed with the action (the reopen's), from the history record the message names."""
+    seq = payload.get("record")
+    if seq is None:
+        return ""
+    return event.records.filter(seq=seq).values_list("reason", flat=True).first() or ""
+
+
 def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     event = message.event
     action = message.payload.get("action", message.topic.removeprefix("event."))
-    code = event.code
+    step = message.payload.get("step")
+    reason = record_reason(event, message.payload) if action == "reopen" else ""
+    text = notification_text(action, code=event.code, step=step, reason=reason)
     # Departments as they were when the change happened, not as they are at delivery.
     lead, co = message.payload.get("lead"), message.payload.get("co", [])
+    if action == "file" and event.first_dispatched_at is not None:
+        # Dispatched already (a routing rule did it at intake): nothing waits for the operators.
+        return set(), ""
     if action in ("file", "return", "escalate", "reopen", "verify_pass"):
-        texts = {
-            "file": _("New event %(code)s waits for dispatch"),
-            "return": _("Event %(code)s was returned by the department"),
-            "escalate": _("Event %(code)s was escalated to your tier"),
-            "reopen": _("Event %(code)s was reopened: the reporter is not satisfied"),
-            "verify_pass": _("Event %(code)s passed verification and can be closed"),
-        }
-        return _unit_holders("operate_event", event.owner_unit), texts[action] % {"code": code}
+        return _unit_holders("operate_event", event.owner_unit), text
     if action in ("dispatch", "redispatch"):
-        return _department_holders([lead, *co]), _("Event %(code)s was dispatched to your department") % {"code": code}
+        return _department_holders([lead, *co]), text
     if action == "verify_fail":
-        return _department_holders([lead]), _("Event %(code)s failed verification: rework") % {"code": code}
+        return _department_holders([lead]), text
     if action in ("submit_result", "self_handle"):
-        return _nearest_holders("verify_event", event.grid), _(
-            "Event %(code)s is handled and waits for verification"
-        ) % {"code": code}
+        return _nearest_holders("verify_event", event.grid), text
     if action == "urge":
-        users = _department_holders([lead]) | _unit_holders("operate_event", event.owner_unit)
-        return users, _("Supervisor urges event %(code)s (督办)") % {"code": code}
+        return _department_holders([lead]) | _unit_holders("operate_event", event.owner_unit), text
     if action in ("sla.yellow", "sla.red"):
-        step = message.payload.get("step")
         users = _unit_holders("operate_event", event.owner_unit) | _nearest_holders("supervise_event", event.owner_unit)
         if step in ("accept", "handle"):
             users |= _department_holders([lead])
-        text = (
-            _("Event %(code)s: the %(step)s time limit is nearly used up")
-            if action == "sla.yellow"
-            else _("Event %(code)s: the %(step)s time limit has passed")
-        )
-        return users, text % {"code": code, "step": step}
+        return users, text
     if action == "warning_red":
         users = (
             _nearest_holders("supervise_event", event.owner_unit)
             | _unit_holders("operate_event", event.owner_unit)
             | _department_holders([lead, *co])
         )
-        return users, _("Event %(code)s: its sensor warning rose to red (红色预警)") % {"code": code}
+        return users, text
     if action.endswith("_request"):
-        return _nearest_holders("supervise_event", event.owner_unit), _(
-            "Event %(code)s: a request waits for approval"
-        ) % {"code": code}
+        return _nearest_holders("supervise_event", event.owner_unit), text
     return set(), ""
 
 

@@ -81,7 +81,19 @@ COMMENT = Inputs("CommentInput", (NOTE,))
 VERIFY = Inputs(
     "VerifyInput", (Field("passed", "passed", _("result of the on-site check"), required=True), NOTE, PHOTOS)
 )
-EXTENSION = Inputs("ExtensionInput", (Field("hours", "hours", _("extra hours"), required=True), REASON))
+EXTENSION = Inputs(
+    "ExtensionInput",
+    (
+        Field(
+            "hours",
+            "hours",
+            _("extra working hours"),
+            required=True,
+            help_text=_("Working hours (工作时) on a working-time limit; the new deadline shows before you ask."),
+        ),
+        REASON,
+    ),
+)
 SUSPENSION = Inputs(
     "SuspensionInput",
     (REASON, Field("until", "short_text", _("until"), help_text=_("When the work can go on, e.g. 2027-03-31"))),

@@ -156,6 +156,17 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
 # (location /protected-media/ { internal; alias /var/lib/citygov/media/; }) and the view hands
 # the bytes over with X-Accel-Redirect; empty, the view streams the file itself.
 ATTACHMENT_ACCEL_REDIRECT_PREFIX = env_str("ATTACHMENT_ACCEL_REDIRECT_PREFIX", "")
+
+# The base map (底图) under the city's polygons: a tile URL template for Leaflet, e.g. the city's own
+# tile server "https://tiles.example.gov.cn/{z}/{x}/{y}.png" or 天地图 with its key
+# "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY"
+# (MAP_TILE_SUBDOMAINS=01234567). Empty: no base map, the city's own polygons with their names.
+# MAP_TILE_CRS says which datum the tiles are drawn in: "wgs84" (天地图, most city servers) or "gcj02"
+# (高德/腾讯 tiles): points are stored in WGS-84 and shifted for display only (static/js/map.js).
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "")
+MAP_TILE_SUBDOMAINS = env_str("MAP_TILE_SUBDOMAINS", "")
+MAP_TILE_CRS = env_str("MAP_TILE_CRS", "wgs84")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

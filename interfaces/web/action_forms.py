@@ -34,7 +34,7 @@ def _form_field(field: Field) -> forms.Field:
     if field.kind == "departments":
         return forms.ModelMultipleChoiceField(label=label, required=required, queryset=Department.objects.none())
     if field.kind == "hours":
-        return forms.IntegerField(label=label, required=required, min_value=1, max_value=720)
+        return forms.IntegerField(label=label, required=required, min_value=1, max_value=720, help_text=field.help_text)
     if field.kind == "passed":
         return forms.TypedChoiceField(
             label=label,

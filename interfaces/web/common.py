@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import InvalidInput, ServiceError
 from incidents.models import Attachment, Event
 
 STALE_PAGE = _("This page does not say which version of the event you saw; reload it and try again.")
@@ -48,3 +49,11 @@ def with_first_photo(events: Iterable[Event]) -> list[Event]:
     for event in events:
         event.first_photo_id = first.get(event.pk)  # type: ignore[attr-defined]
     return events
+
+
+def said(exc: ServiceError) -> str:
+    """A service error as a person reads it: an InvalidInput's messages without the field names
+    its `message` carries for logs and the API ("note: 请填写原因" reads "请填写原因")."""
+    if isinstance(exc, InvalidInput):
+        return " ".join(str(m) for messages in exc.errors.values() for m in messages)
+    return exc.message

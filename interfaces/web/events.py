@@ -18,19 +18,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit, Tier
+from accounts.places import place_search
 from accounts.selectors import departments_granting, jurisdiction_q, units_granting
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted, RateLimited
-from dispatch.models import RoutingSuggestion, SlaClock
+from dispatch.models import RoutingSuggestion, SlaClock, SlaStep
+from dispatch.sla import extension_preview
 from incidents.duplicates import likely_duplicates
-from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, State
+from incidents.models import ApprovalRequest, Category, Event, EventRecord, RequestStatus, Source, State
 from incidents.permissions import unit_grant
 from incidents.privacy import contact_for, contact_reveal
 from incidents.selectors import event_for_user, events_for_user, history_for_user
 from interfaces.outcomes import lost_sight_message
 from interfaces.web.action_forms import action_form, values_of
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version, with_first_photo
+from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version, with_first_photo
+from interfaces.web.event_page import annotate_history, clock_rounds, result_superseded
 from interfaces.web.forms import DecisionForm, ReportForm
-from interfaces.web.maps import grid_map
+from interfaces.web.landing import action_message, next_page
+from interfaces.web.maps import allow_tiles, map_data, scoped_units
+from interfaces.web.photo_stash import Stashed, discard, stash, stashed_file, unstash
 from operations import services, table
 
 
@@ -41,13 +46,17 @@ def _grids_for(user) -> list[OrgUnit]:
 
 
 @login_required
-def report_event(request: HttpRequest) -> HttpResponse:
-    """The grid worker's form (also used by operators taking a hotline call)."""
+def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
+    """The grid worker's form; with `hotline` the operator's 12345 mode (上报事件（热线）): the source
+    preset to the hotline and shown, the caller first, the address search beside the location."""
     grids = _grids_for(request.user)
     if not grids:
         raise PermissionDenied(_("You hold no role that files events."))
-    form = ReportForm(request.POST or None, request.FILES or None)
+    initial = {"source": Source.HOTLINE} if hotline else None
+    form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
     duplicates = []
+    # Photos kept from an earlier try of this form (photo_stash): attached with the new ones.
+    kept_files, kept = unstash(request.POST.getlist("stashed"), request.user.pk) if request.POST else ([], [])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         category = Category.objects.filter(pk=data["category"]).first()
@@ -73,7 +82,7 @@ def report_event(request: HttpRequest) -> HttpResponse:
                     address=data["address"],
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
-                    photos=data["photos"],
+                    photos=[*kept_files, *data["photos"]],
                     fixed_on_spot=data["fixed_on_spot"],
                     result_note=data["result_note"],
                 )
@@ -82,22 +91,123 @@ def report_event(request: HttpRequest) -> HttpResponse:
             except (NotPermitted, RateLimited) as exc:
                 form.add_error(None, exc.message)
             else:
+                discard([k.token for k in kept], request.user.pk)
                 messages.success(request, _("Event %(code)s filed.") % {"code": filed.event.code})
                 return redirect("event-detail", pk=filed.event.pk)
         else:
             form.add_error(
                 "file_anyway", _("Likely duplicates nearby: look at them first, or tick this box to file anyway.")
             )
+    if request.method == "POST":
+        kept += _stash_new_photos(request, form)
     point = None
     if form.is_bound and form.data.get("latitude") and form.data.get("longitude"):
         try:
             point = (float(form.data["latitude"]), float(form.data["longitude"]))
         except ValueError:
             point = None
-    return render(
+    units = scoped_units(request.user, "report_event")
+    response = render(
         request,
         "incidents/report.html",
-        {"form": form, "map": grid_map(grids, point), "duplicates": duplicates},
+        {
+            "form": form,
+            "hotline": hotline,
+            "map": map_data(units, point=point, editable=True),
+            "category_index": {
+                str(c["pk"]): c
+                for c in Category.objects.filter(is_active=True, parent__isnull=False).values(
+                    "pk", "name", "name_en", "keywords"
+                )
+            },
+            "duplicates": duplicates,
+            "stashed": kept,
+        },
+    )
+    return allow_tiles(response)
+
+
+def _stash_new_photos(request: HttpRequest, form: ReportForm) -> list[Stashed]:
+    """The form is shown again: keep this try's good photos, and say why any other was not kept."""
+    new, refused = stash(request.user.pk, request.FILES.getlist("photos"))
+    shown = {str(m) for m in form.errors.get("photos", [])}
+    for message in refused:
+        if message not in shown:
+            form.add_error("photos", message)
+    return new
+
+
+@login_required
+@require_GET
+def stashed_photo(request: HttpRequest, token: str) -> HttpResponse:
+    """A kept photo's thumbnail, for the user who chose it only (the signed token names them)."""
+    found = stashed_file(token, request.user.pk)
+    if found is None:
+        raise Http404
+    content, content_type = found
+    response = HttpResponse(content, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def extension_deadline_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """What an extension of `hours` would make the deadlines, before asking (dispatch.worktime)."""
+    event = _event_or_404(request.user, pk)
+    try:
+        hours = int(request.GET.get("hours", ""))
+        if not 1 <= hours <= 720:
+            raise ValueError("out of range")
+    except ValueError:
+        return JsonResponse(
+            {"code": "invalid", "message": _("Give whole hours between 1 and 720 (hours).")}, status=400
+        )
+    zone = timezone.get_current_timezone()
+    deadlines = extension_preview(event, hours)
+    return JsonResponse(
+        {
+            "hours": hours,
+            "deadlines": [
+                {
+                    "step": step,
+                    "label": str(SlaStep(step).label),
+                    "due_at": due.isoformat(),
+                    "display": due.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                }
+                for step, due in deadlines.items()
+            ],
+        }
+    )
+
+
+@login_required
+def report_hotline(request: HttpRequest) -> HttpResponse:
+    return report_event(request, hotline=True)
+
+
+@login_required
+@require_GET
+def place_search_json(request: HttpRequest) -> JsonResponse:
+    """The gazetteer for the intake form: standard addresses and unit names the user may file in."""
+    text = request.GET.get("q", "").strip()
+    if not text:
+        return JsonResponse(
+            {"code": "invalid", "message": _("Type part of an address or a place name (q).")}, status=400
+        )
+    if len(text) > 100:
+        return JsonResponse(
+            {"code": "invalid", "message": _("The search text is longer than 100 characters (q).")}, status=400
+        )
+    found = place_search(request.user, text)
+    return JsonResponse(
+        {
+            "results": [
+                {"kind": p.kind, "name": p.name, "latitude": p.latitude, "longitude": p.longitude, "unit": p.unit}
+                for p in found
+            ]
+        }
     )
 
 
@@ -170,13 +280,17 @@ def available_actions(user, event: Event) -> set[str]:
 
 
 def after_action(request: HttpRequest, event: Event, name: str) -> HttpResponse:
-    """Where a successful action lands: the event page, or, when the action took the event out
-    of the user's view (a department returning it), their own queue with what happened."""
+    """Where a successful action lands, with what it did ("E…: 已派遣至南湖街道环卫所"): the user's
+    next work (interfaces.web.landing), or, when the action took the event out of the user's view
+    (a department returning it), their own queue with what happened."""
+    after = Event.objects.select_related("lead_department", "owner_unit", "merged_into").get(pk=event.pk)
     if events_for_user(request.user).filter(pk=event.pk).exists():
-        messages.success(request, _("Done."))
-        return redirect("event-detail", pk=event.pk)
-    state = Event.objects.values_list("state", flat=True).get(pk=event.pk)
-    messages.success(request, f"{event.code}: {lost_sight_message(name, state)}")
+        messages.success(request, action_message(name, event, after))
+        return redirect(next_page(name, after))
+    if name in ("return", "dispatch", "redispatch", "escalate"):
+        messages.success(request, action_message(name, event, after))
+    else:
+        messages.success(request, f"{event.code}: {lost_sight_message(name, after.state)}")
     return redirect(home_queue(request.user))
 
 
@@ -201,14 +315,16 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
     forms = {op.name: action_form(op, request.user, event) for op in offered}
     if bound:
         forms.update(bound)
-    clocks = SlaClock.objects.filter(event=event).order_by("started_at", "id")
-    records = event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
+    clocks = list(SlaClock.objects.filter(event=event).order_by("started_at", "id"))
+    records = history_for_user(
+        request.user, event.records.select_related("actor", "actor_unit", "actor_department").order_by("seq")
+    )
+    annotate_history(records)
     pending = ApprovalRequest.objects.filter(event=event, status=RequestStatus.PENDING)
     decide = unit_grant(request.user, "supervise_event", event.grid) is not None
     attachments = list(event.attachments.all())
-    shown = history_for_user(request.user, records)
     by_id = {a.pk: a for a in attachments}
-    for r in shown:
+    for r in records:
         # The photos a step added, beside it in the timeline (thumbnails linking to the full photo).
         listed = r.shown_data.get("photos") if isinstance(r.shown_data, dict) else None  # type: ignore[attr-defined]
         r.photos = [by_id[p["id"]] for p in listed or [] if isinstance(p, dict) and p.get("id") in by_id]  # type: ignore[attr-defined]
@@ -219,11 +335,13 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
         # In the table's order, with the table's labels: what the page draws.
         "action_forms": [(op.name, op.label, forms[op.name]) for op in offered],
         "clocks": clocks,
-        "records": shown,
+        "clock_rounds": clock_rounds(clocks, records),
+        "records": records,
+        "result_superseded": result_superseded(records),
         "attachments": attachments,
         "suggestion": RoutingSuggestion.objects.filter(event=event).select_related("department", "rule").first(),
         "contact": contact_for(request.user, event),
-        "map": grid_map([event.grid], (event.latitude, event.longitude), highlight=event.grid_id),
+        "map": map_data([event.grid], point=(event.latitude, event.longitude), highlight=event.grid_id),
         "pending": pending,
         "decision_form": DecisionForm() if decide and pending else None,
         "co_departments": event.co_departments.all(),
@@ -233,7 +351,7 @@ def _detail_context(request, event: Event, bound: dict | None = None) -> dict:
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event_or_404(request.user, pk)
-    return render(request, "incidents/event_detail.html", _detail_context(request, event))
+    return allow_tiles(render(request, "incidents/event_detail.html", _detail_context(request, event)))
 
 
 @login_required
@@ -254,7 +372,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         table.perform(op, actor=request.user, event_id=event.pk, values=values_of(op, form), expected_version=version)
     except InvalidInput as exc:
         if form is None:
-            messages.error(request, exc.message)
+            messages.error(request, said(exc))
             return redirect("event-detail", pk=pk)
         form.add_service_errors(exc)
         return _rerender(request, event, name, form)
@@ -263,7 +381,7 @@ def event_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
         return redirect("event-detail", pk=pk)
     return after_action(request, event, name)
 
@@ -297,11 +415,11 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
             expected_version=version,
         )
     except InvalidInput as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
     except NotPermitted as exc:
         raise PermissionDenied(exc.message) from None
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, said(exc))
     else:
         messages.success(request, _("Decision recorded."))
         if not events_for_user(request.user).filter(pk=event.pk).exists():

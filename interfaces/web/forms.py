@@ -113,7 +113,7 @@ class QueueFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—"), (1, _("city")), (2, _("district")), (3, _("street / town"))],
+        choices=[("", "—"), (1, _("city")), (2, _("district")), (3, _("street / town")), (4, _("community"))],
     )
     source = forms.ChoiceField(label=_("source"), required=False)
     since = forms.DateField(

@@ -16,14 +16,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Department
-from accounts.selectors import departments_granting, jurisdiction_q, units_granting
+from accounts.selectors import departments_granting, units_granting
 from core.errors import ServiceError
 from dispatch.models import Notification, RoutingSuggestion
-from incidents.models import OPEN_STATES, WITH_DEPARTMENT, ApprovalRequest, RequestStatus, State
+from incidents.models import OPEN_STATES, WITH_DEPARTMENT, State
 from incidents.selectors import event_for_user, events_for_user, owned_within_q
-from interfaces.web.common import STALE_PAGE, safe_next, seen_version, with_first_photo
+from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version, with_first_photo
 from interfaces.web.forms import QueueFilterForm
+from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
 from operations import services
+from operations.notifications import notification_text, record_reason
 
 PAGE_SIZE = 50
 
@@ -120,18 +122,17 @@ def console(request: HttpRequest) -> HttpResponse:
         .select_related("org_unit")
         .order_by("org_unit__path", "type__code")
     )
-    return render(
-        request,
-        "dispatch/console.html",
-        {
-            "form": form,
-            "page": page,
-            "events": page.object_list,
-            "departments": departments[:300],
-            "selectable": True,
-            "show_suggestion": True,
-        },
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "events": page.object_list,
+        "departments": departments[:300],
+        "selectable": True,
+        "show_suggestion": True,
+        "can_dispatch": qs.filter(state=State.REPORTED).exists(),
+        "map": map_data(scoped_units(request.user, "operate_event"), events=event_points(qs)),
+    }
+    return allow_tiles(render(request, "dispatch/console.html", context))
 
 
 @login_required
@@ -159,7 +160,7 @@ def quick_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=version,
         )
     except ServiceError as exc:
-        messages.error(request, f"{event.code}: {exc.message}")
+        messages.error(request, f"{event.code}: {said(exc)}")
     else:
         messages.success(
             request, _("%(code)s dispatched to %(dept)s.") % {"code": event.code, "dept": suggestion.department.name}
@@ -193,7 +194,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             )
             done.append(event.code)
         except ServiceError as exc:
-            failed.append(f"{event.code}: {exc.message}")
+            failed.append(f"{event.code}: {said(exc)}")
     if done:
         messages.success(request, _("Dispatched %(n)d events to %(dept)s.") % {"n": len(done), "dept": department.name})
     for line in failed:
@@ -215,47 +216,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def supervise(request: HttpRequest) -> HttpResponse:
-    """The supervisor's dashboard: approvals waiting, overdue events to urge, and the report."""
-    if not units_granting(request.user, "supervise_event"):
-        raise Http404
-    area = jurisdiction_q(request.user, "supervise_event", path_field="area_path")
-    scoped = events_for_user(request.user).filter(area)
-    pending = (
-        ApprovalRequest.objects.filter(status=RequestStatus.PENDING, event__in=scoped)
-        .select_related("event", "requested_by", "requested_by_department")
-        .order_by("requested_at")[:100]
-    )
-    overdue = _by_due(scoped.filter(state__in=OPEN_STATES, light="red").select_related("category", "grid"))[:100]
-    return render(request, "dispatch/supervise.html", {"pending": pending, "events": overdue})
-
-
-@login_required
-@require_POST
-def urge(request: HttpRequest, pk: int) -> HttpResponse:
-    note = request.POST.get("note") or _("Overdue: please act now.")
-    try:
-        event = event_for_user(request.user, pk=pk)
-    except ServiceError:
-        raise Http404 from None
-    version = seen_version(request)
-    if version is None:
-        messages.error(request, str(STALE_PAGE))
-        return redirect("supervise")
-    try:
-        services.event_urge(actor=request.user, event_id=event.pk, note=note, expected_version=version)
-    except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Urged %(code)s.") % {"code": event.code})
-    return redirect("supervise")
-
-
-@login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = Notification.objects.filter(user=request.user).select_related("event")[:100]
+    items = list(Notification.objects.filter(user=request.user).select_related("event", "source_message")[:100])
+    for n in items:
+        # Said again in the reader's language; the stored text is the delivery's language.
+        payload = n.source_message.payload if n.source_message else {}
+        action = payload.get("action") or n.kind
+        said_now = ""
+        if n.event is not None and action:
+            reason = record_reason(n.event, payload) if action == "reopen" else ""
+            said_now = notification_text(action, code=n.event.code, step=payload.get("step"), reason=reason)
+        n.shown_text = said_now or n.text
     return render(request, "dispatch/notifications.html", {"items": items})
 
 

@@ -6,69 +6,119 @@
 
   var lat = form.querySelector("[name=latitude]");
   var lon = form.querySelector("[name=longitude]");
-  var map = form.querySelector("svg.gridmap");
-  var pin = map && map.querySelector(".pin");
+  var address = form.querySelector("[name=address]");
 
-  function placePin() {
-    if (!map || !pin || !lat.value || !lon.value) return;
-    var w = parseFloat(map.dataset.west), e = parseFloat(map.dataset.east);
-    var n = parseFloat(map.dataset.north), s = parseFloat(map.dataset.south);
-    var box = map.viewBox.baseVal;
-    var x = (parseFloat(lon.value) - w) / (e - w) * box.width;
-    var y = (n - parseFloat(lat.value)) / (n - s) * box.height;
-    pin.setAttribute("cx", x.toFixed(1));
-    pin.setAttribute("cy", y.toFixed(1));
-    pin.classList.remove("hidden");
+  function setPoint(a, b) {
+    lat.value = Number(a).toFixed(6);
+    lon.value = Number(b).toFixed(6);
+    // map.js moves the marker on change; the duplicates check runs too.
+    lat.dispatchEvent(new Event("change", { bubbles: true }));
+    lon.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
-  // Tap the map: the point becomes the event's location.
-  if (map) {
-    map.addEventListener("click", function (ev) {
-      var pt = map.createSVGPoint();
-      pt.x = ev.clientX; pt.y = ev.clientY;
-      var local = pt.matrixTransform(map.getScreenCTM().inverse());
-      var box = map.viewBox.baseVal;
-      var w = parseFloat(map.dataset.west), e = parseFloat(map.dataset.east);
-      var n = parseFloat(map.dataset.north), s = parseFloat(map.dataset.south);
-      lon.value = (w + local.x / box.width * (e - w)).toFixed(6);
-      lat.value = (n - local.y / box.height * (n - s)).toFixed(6);
-      placePin();
-      checkDuplicates();
-    });
-  }
-
-  // The phone's GPS.
+  // The phone's GPS, with a message when it fails or is refused.
   var gps = document.getElementById("use-gps");
+  var gpsError = document.getElementById("gps-error");
+  function gpsSays(key) {
+    if (!gpsError) return;
+    gpsError.textContent = key ? gpsError.dataset[key] : "";
+    gpsError.classList.toggle("hidden", !key);
+  }
   if (gps) {
-    if (!navigator.geolocation) { gps.disabled = true; }
     gps.addEventListener("click", function () {
+      if (!navigator.geolocation) { gpsSays("unsupported"); return; }
       gps.disabled = true;
+      gpsSays(null);
       navigator.geolocation.getCurrentPosition(function (p) {
-        lat.value = p.coords.latitude.toFixed(6);
-        lon.value = p.coords.longitude.toFixed(6);
         gps.disabled = false;
-        placePin();
-        checkDuplicates();
-      }, function () { gps.disabled = false; }, { enableHighAccuracy: true, timeout: 15000 });
+        setPoint(p.coords.latitude, p.coords.longitude);
+      }, function (err) {
+        gps.disabled = false;
+        gpsSays(err && err.code === 1 ? "denied" : err && err.code === 3 ? "timeout" : "unavailable");
+      }, { enableHighAccuracy: true, timeout: 15000 });
     });
   }
-  [lat, lon].forEach(function (el) { el.addEventListener("change", function () { placePin(); checkDuplicates(); }); });
+  [lat, lon].forEach(function (el) { el.addEventListener("change", checkDuplicates); });
 
-  // Category search: narrow the options as you type.
+  // Address search in the city's own gazetteer (standard addresses and unit names, in scope).
+  var placeInput = document.getElementById("place-search");
+  var placeList = document.getElementById("place-results");
+  var placeNone = document.getElementById("place-none");
+  var placeTimer = null, placeSeq = 0;
+  function showPlaces(results) {
+    placeList.textContent = "";
+    results.forEach(function (r) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "link place";
+      b.setAttribute("role", "option");
+      b.textContent = r.name;
+      var small = document.createElement("small");
+      small.textContent = " " + r.unit;
+      b.appendChild(small);
+      b.addEventListener("click", function () {
+        setPoint(r.latitude, r.longitude);
+        if (address && (r.kind === "address" || !address.value)) address.value = r.name;
+        placeInput.value = r.name;
+        placeList.classList.add("hidden");
+      });
+      li.appendChild(b);
+      placeList.appendChild(li);
+    });
+    placeList.classList.toggle("hidden", results.length === 0);
+    placeNone.classList.toggle("hidden", results.length !== 0);
+  }
+  if (placeInput && placeList) {
+    placeInput.addEventListener("input", function () {
+      clearTimeout(placeTimer);
+      var q = placeInput.value.trim();
+      if (!q) { placeList.classList.add("hidden"); placeNone.classList.add("hidden"); return; }
+      placeTimer = setTimeout(function () {
+        var seq = ++placeSeq;
+        fetch(form.dataset.placesUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+          .then(function (data) { if (seq === placeSeq) showPlaces(data.results); });
+      }, 200);
+    });
+    placeInput.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter") {  // Enter picks the best match instead of submitting the form.
+        ev.preventDefault();
+        var first = placeList.querySelector("button.place");
+        if (first) first.click();
+      }
+    });
+  }
+
+  // Category search: narrow the options as you type; pick the best match, not the first in the list:
+  // an exact name, then a category whose keywords hold the word (垃圾 → 暴露垃圾), then names that start
+  // with it, then names and keywords that contain it.
   var search = document.getElementById("category-search");
   var select = form.querySelector("[name=category]");
+  var indexEl = document.getElementById("category-index");
+  var index = indexEl ? JSON.parse(indexEl.textContent) : {};
+  function score(opt, q) {
+    var c = index[opt.value] || { name: opt.textContent, keywords: "" };
+    var name = c.name.toLowerCase(), en = (c.name_en || "").toLowerCase();
+    var words = (c.keywords || "").toLowerCase().split(/\s+/);
+    if (name === q || en === q) return 0;
+    if (words.indexOf(q) >= 0) return 1;
+    if (name.indexOf(q) === 0 || en.indexOf(q) === 0) return 2;
+    if (name.indexOf(q) >= 0 || en.indexOf(q) >= 0) return 3;
+    if ((c.keywords || "").toLowerCase().indexOf(q) >= 0) return 4;
+    var group = (opt.parentNode.label || "").toLowerCase();
+    return group.indexOf(q) >= 0 ? 5 : -1;
+  }
   if (search && select) {
     search.addEventListener("input", function () {
       var q = search.value.trim().toLowerCase();
-      var first = null;
+      var best = null, bestScore = 99;
       Array.prototype.forEach.call(select.querySelectorAll("option"), function (opt) {
         if (!opt.value) return;
-        var group = opt.parentNode.label || "";
-        var hit = !q || opt.textContent.toLowerCase().indexOf(q) >= 0 || group.toLowerCase().indexOf(q) >= 0;
-        opt.hidden = !hit;
-        if (hit && !first) first = opt;
+        var s = q ? score(opt, q) : 0;
+        opt.hidden = s < 0;
+        if (s >= 0 && s < bestScore) { best = opt; bestScore = s; }
       });
-      if (q && first) { select.value = first.value; checkDuplicates(); }
+      if (q && best) { select.value = best.value; checkDuplicates(); }
     });
     select.addEventListener("change", checkDuplicates);
   }
@@ -100,5 +150,12 @@
   var note = document.getElementById("field-result_note");
   function syncFixed() { if (note) note.classList.toggle("hidden", !fixed.checked); }
   if (fixed) { fixed.addEventListener("change", syncFixed); syncFixed(); }
-  placePin();
+
+  // Photos kept from an earlier try: a remove button drops one from the stash list.
+  Array.prototype.forEach.call(form.querySelectorAll(".stashed-photo button.remove"), function (b) {
+    b.addEventListener("click", function () {
+      var fig = b.closest(".stashed-photo");
+      if (fig) fig.parentNode.removeChild(fig);
+    });
+  });
 })();

@@ -113,7 +113,8 @@ def test_closed_loop_in_the_browser(browser, live_server, size):
     gw.page.set_input_files(
         "input[name=photos]", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
     )
-    gw.page.locator("svg.gridmap polygon").first.click()
+    gw.page.wait_for_selector("#leafmap .leaflet-interactive, #leafmap path")
+    gw.page.locator("#leafmap").click()  # the middle of the user's own grids
     assert gw.page.input_value("input[name=latitude]")
     gw.shot("02-report-form")
     assert _no_horizontal_overflow(gw.page)
@@ -229,4 +230,103 @@ def test_report_and_ranking_charts_draw_under_the_production_csp(browser, live_s
     assert _no_horizontal_overflow(sup.page)
     sup.shot("14-ranking")
     assert errors == [], "\n".join(errors)
+
+
+def _errors_of(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+@pytest.mark.usefixtures("committed_city")
+def test_hotline_map_photo_and_supervision_in_the_browser(browser, live_server, settings, tmp_path, size):
+    """#19: the hotline intake with the address search and the map, a photo kept across a form
+    error, and the supervisor finding and urging an overdue event, under the production CSP."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    from dispatch.models import RoutingRule
+    from incidents.models import Event
+    from operations.sweep import sweep
+    from tests.factories import GRID, file_event, point_in
+
+    settings.CSP_HEADER = settings.CSP_STRICT_POLICY
+    RoutingRule.objects.update(is_active=False)
+    lat, lon = point_in(GRID)
+    csv = tmp_path / "addresses.csv"
+    csv.write_text(f"address,latitude,longitude\n南湖路12号,{lat:.6f},{lon:.6f}\n", encoding="utf-8")
+    call_command("import_addresses", str(csv))
+    base = live_server.url
+
+    # 1. A 12345 call: the operator opens the hotline mode from the console.
+    op = Session(browser, base, size, "op_nanhu")
+    errors = _errors_of(op.page)
+    op.go("/console/")
+    op.page.click("a[href='/report/hotline/']")
+    op.page.wait_for_load_state("networkidle")
+    assert op.page.input_value("select[name=source]") == "hotline_12345"
+    op.page.fill("input[name=reporter_name]", "王先生")
+    op.page.fill("input[name=reporter_phone]", "13800000000")
+    op.page.fill("#category-search", "垃圾")
+    assert "暴露垃圾" in op.page.evaluate("document.querySelector('[name=category]').selectedOptions[0].textContent")
+    op.page.fill("textarea[name=description]", "市民来电：南湖路12号门口垃圾两天没人收")
+    op.page.set_input_files(
+        "input[name=photos]", files=[{"name": "caller.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    # The caller's address, from the city's own list: the point lands on the map.
+    op.page.fill("#place-search", "南湖路1")
+    op.page.wait_for_selector("#place-results button.place")
+    op.page.click("#place-results button.place >> nth=0")
+    assert abs(float(op.page.input_value("input[name=latitude]")) - lat) < 1e-5
+    assert op.page.input_value("input[name=address]") == "南湖路12号"
+    assert op.page.locator("#leafmap .leaflet-marker-icon").count() == 1
+    op.shot("13-hotline-intake")
+    assert _no_horizontal_overflow(op.page)
+    # 2. Submitted without a title: the error sits beside the field and the photo is still there.
+    op.page.click("button.primary.wide")
+    op.page.wait_for_load_state("networkidle")
+    assert op.page.locator("#field-title .error").count() == 1
+    assert op.page.locator(".stashed-photo img").count() == 1
+    assert op.page.evaluate("document.querySelector('.stashed-photo img').naturalWidth") > 0
+    op.shot("14-photo-kept")
+    op.page.fill("input[name=title]", "小区门口垃圾")
+    op.page.click("button.primary.wide")
+    op.page.wait_for_load_state("networkidle")
+    event = Event.objects.latest("id")
+    assert event.source == "hotline_12345" and event.attachments.count() == 1
+    assert event.title == "小区门口垃圾"
+    # The map placement by a tap, on a second try of the form.
+    op.go("/report/")
+    op.page.locator("#leafmap").click()
+    assert op.page.input_value("input[name=latitude]")
+    assert op.page.locator("#leafmap .leaflet-marker-icon").count() == 1
+
+    # 3. An event nobody dispatched in time: the sweep escalates it; the supervisor finds and urges it.
+    with freeze_time(timezone.now() - timedelta(hours=2)):
+        late = file_event(title="路边垃圾无人派遣")
+    sweep()
+    sup = Session(browser, base, size, "sup_nanhu")
+    sup_errors = _errors_of(sup.page)
+    sup.go("/supervise/")
+    sup.page.click("a[href='/supervise/events/?due=overdue']")
+    sup.page.wait_for_load_state("networkidle")
+    assert late.code in sup.page.content()
+    assert sup.page.locator("#leafmap path.ev-red, #leafmap path.ev").count() >= 1
+    sup.shot("15-supervise-events")
+    row = sup.page.locator("tr", has_text=late.code)
+    row.locator("input[name=note]").fill("请立即派遣")
+    row.locator("button[type=submit]").click()
+    sup.page.wait_for_load_state("networkidle")
+    assert "/supervise/events/?due=overdue" in sup.page.url
+    assert Event.objects.get(pk=late.pk).urge_count == 1
+    assert _no_horizontal_overflow(sup.page)
+    op.go("/console/")
+    op.shot("16-console-map")
+    assert errors == [] and sup_errors == [], "\n".join(errors + sup_errors)
+    op.close()
     sup.close()
