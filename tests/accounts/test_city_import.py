@@ -368,3 +368,11 @@ def test_a_multipolygon_grid_passes_the_models_own_check_and_a_line_does_not():
     grid.boundary = {"type": "LineString", "coordinates": [[121.0, 31.0], [121.01, 31.01]]}
     with pytest.raises(ValidationError, match="Polygon"):
         grid.full_clean()
+
+
+def test_a_unit_of_unknown_tier_is_reported_once_not_again_for_its_children(tmp_path):
+    def edit(data):
+        feature(data, "880103001001")["properties"]["tier"] = "village"
+
+    lines = refused(tmp_path, edit_units=edit)
+    assert lines == ["UNITS.geojson: feature 9: tier: 'village': one of city, district, street, community, grid"]
