@@ -376,3 +376,13 @@ def test_a_unit_of_unknown_tier_is_reported_once_not_again_for_its_children(tmp_
 
     lines = refused(tmp_path, edit_units=edit)
     assert lines == ["UNITS.geojson: feature 9: tier: 'village': one of city, district, street, community, grid"]
+
+
+def test_headers_and_roles_are_read_regardless_of_case(tmp_path):
+    files = city_files(tmp_path, edit_people=lambda rows: rows[0].update(role="Operator"))
+    people = tmp_path / "PEOPLE.csv"
+    text = people.read_text(encoding="utf-8")
+    people.write_text(text.replace("username,full_name", "Username,Full_Name", 1), encoding="utf-8")
+    out, _err = run(files)
+    assert "City imported." in out
+    assert User.objects.get(username="op_qc_city").memberships.get().role == "operator"
