@@ -168,7 +168,7 @@ def _csv_rows(source: Source, columns: tuple[str, ...], problems: list[Problem])
     if text is None:
         return []
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in columns if c not in header]
     if missing:
         problems.append(
@@ -210,7 +210,9 @@ def parse_people(source: Source, problems: list[Problem]) -> list[PersonRow]:
     for where, v in _csv_rows(source, PEOPLE_COLUMNS, problems):
         if _required(source.name, where, v, ("username", "full_name", "role"), problems):
             rows.append(
-                PersonRow(where, v["username"], v["full_name"], v["phone"], v["role"], v["unit"], v["department"])
+                PersonRow(
+                    where, v["username"], v["full_name"], v["phone"], v["role"].lower(), v["unit"], v["department"]
+                )
             )
     return rows
 

@@ -74,7 +74,9 @@ def _validate_units(files: CityFiles, plan: Plan, problems: list[Problem]) -> di
             row.ok = False
             continue
         seen[row.code] = row.where
-        if row.tier is not None:
+        if row.tier is None:  # parse said why; its children are not also reported as orphans
+            known[row.code] = _Unit(row.code, 0, row.where)
+        else:
             if len(row.code) not in CODE_LENGTHS[row.tier]:
                 lengths = " or ".join(str(n) for n in CODE_LENGTHS[row.tier])
                 problems.append(
@@ -110,7 +112,7 @@ def _validate_units(files: CityFiles, plan: Plan, problems: list[Problem]) -> di
         if parent is None:
             problems.append(Problem(name, row.where, "parent", f"unknown parent {row.parent}"))
             row.ok = False
-        elif parent.tier != row.tier - 1:
+        elif parent.tier and parent.tier != row.tier - 1:
             problems.append(
                 Problem(
                     name,
@@ -348,6 +350,8 @@ def _check_unit_role(name: str, row: PersonRow, units: dict[str, _Unit], blind: 
     if unit is None:
         if not blind:
             problems.append(Problem(name, row.where, "unit", f"unknown org unit {row.unit}"))
+        return False
+    if not unit.tier:  # its tier could not be told: reported on the unit's own feature
         return False
     if row.role == Role.GRID_WORKER and unit.tier < Tier.COMMUNITY:
         problems.append(Problem(name, row.where, "unit", f"a grid worker serves a grid or a community, not {row.unit}"))

@@ -368,3 +368,21 @@ def test_a_multipolygon_grid_passes_the_models_own_check_and_a_line_does_not():
     grid.boundary = {"type": "LineString", "coordinates": [[121.0, 31.0], [121.01, 31.01]]}
     with pytest.raises(ValidationError, match="Polygon"):
         grid.full_clean()
+
+
+def test_a_unit_of_unknown_tier_is_reported_once_not_again_for_its_children(tmp_path):
+    def edit(data):
+        feature(data, "880103001001")["properties"]["tier"] = "village"
+
+    lines = refused(tmp_path, edit_units=edit)
+    assert lines == ["UNITS.geojson: feature 9: tier: 'village': one of city, district, street, community, grid"]
+
+
+def test_headers_and_roles_are_read_regardless_of_case(tmp_path):
+    files = city_files(tmp_path, edit_people=lambda rows: rows[0].update(role="Operator"))
+    people = tmp_path / "PEOPLE.csv"
+    text = people.read_text(encoding="utf-8")
+    people.write_text(text.replace("username,full_name", "Username,Full_Name", 1), encoding="utf-8")
+    out, _err = run(files)
+    assert "City imported." in out
+    assert User.objects.get(username="op_qc_city").memberships.get().role == "operator"
