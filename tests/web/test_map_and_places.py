@@ -103,7 +103,7 @@ def test_address_search_ranks_exact_then_prefix_and_stays_in_scope(addresses, lo
 
 
 def test_address_search_refuses_empty_text(login):
-    response = login("op_nanhu").get("/places/search", {"q": " "})
+    response = login("op_nanhu").get("/places/search", {"q": " "}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "(q)" in response.json()["message"]
 
 
