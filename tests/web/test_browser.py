@@ -284,6 +284,14 @@ def test_hotline_map_photo_and_supervision_in_the_browser(browser, live_server, 
     op.page.locator("#leafmap").click()
     assert op.page.input_value("input[name=latitude]")
     assert op.page.locator("#leafmap .leaflet-marker-icon").count() == 1
+    # Dragging the marker moves the point.
+    before = op.page.input_value("input[name=latitude]")
+    box = op.page.locator("#leafmap .leaflet-marker-icon").bounding_box()
+    op.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 4)
+    op.page.mouse.down()
+    op.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] + 30, steps=8)
+    op.page.mouse.up()
+    assert float(op.page.input_value("input[name=latitude]")) < float(before)  # dragged south
     # The GCJ-02 shift for 高德/腾讯-style tiles: a few hundred metres in China, undone on the way back.
     shift = op.page.evaluate(
         """() => { const d = window.citygovMapDatum, g = d.wgsToGcj(39.9087, 116.3975), w = d.gcjToWgs(g[0], g[1]);
