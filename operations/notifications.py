@@ -81,6 +81,11 @@ def record_reason(event, payload: dict) -> str:
     return event.records.filter(seq=seq).values_list("reason", flat=True).first() or ""
 
 
+def _dispatched_at_intake(event) -> bool:
+    """True when the record right after the filing is the system's dispatch (an auto rule)."""
+    return event.records.filter(seq=2, action="dispatch", actor__isnull=True).exists()
+
+
 def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     event = message.event
     action = message.payload.get("action", message.topic.removeprefix("event."))
@@ -89,8 +94,8 @@ def recipients(message: OutboxMessage) -> tuple[set[int], str]:
     text = notification_text(action, code=event.code, step=step, reason=reason)
     # Departments as they were when the change happened, not as they are at delivery.
     lead, co = message.payload.get("lead"), message.payload.get("co", [])
-    if action == "file" and event.first_dispatched_at is not None:
-        # Dispatched already (a routing rule did it at intake): nothing waits for the operators.
+    if action == "file" and _dispatched_at_intake(event):
+        # A routing rule dispatched it as it was filed: nothing waits for the operators.
         return set(), ""
     if action in ("file", "return", "escalate", "reopen", "verify_pass"):
         return _unit_holders("operate_event", event.owner_unit), text

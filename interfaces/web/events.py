@@ -33,7 +33,7 @@ from interfaces.web.action_forms import action_form, values_of
 from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version, with_first_photo
 from interfaces.web.event_page import annotate_history, clock_rounds, result_superseded
 from interfaces.web.forms import DecisionForm, ReportForm
-from interfaces.web.landing import action_message, next_page
+from interfaces.web.landing import action_message, decision_message, next_page
 from interfaces.web.maps import allow_tiles, map_data, scoped_units
 from interfaces.web.photo_stash import Stashed, discard, stash, stashed_file, unstash
 from operations import services, table
@@ -407,7 +407,7 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         messages.error(request, str(STALE_PAGE))
         return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))
     try:
-        services.request_decide(
+        decided = services.request_decide(
             actor=request.user,
             request_id=request_id,
             approve=form.cleaned_data["approve"],
@@ -421,7 +421,7 @@ def event_decide(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
     except Conflict as exc:
         messages.error(request, said(exc))
     else:
-        messages.success(request, _("Decision recorded."))
+        messages.success(request, decision_message(decided, event))
         if not events_for_user(request.user).filter(pk=event.pk).exists():
             return redirect(safe_next(request) or home_queue(request.user))
     return redirect(safe_next(request) or reverse("event-detail", args=[event.pk]))

@@ -5,9 +5,10 @@ list), never a bare "done"."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.models import Event, State
+from incidents.models import ApprovalRequest, Event, RequestKind, RequestStatus, State
 
 # Where each action's user goes next, when they can still see the event.
 NEXT_PAGE = {
@@ -79,3 +80,18 @@ def next_page(name: str, event: Event) -> str:
     page: dispatching means operating, returning means handling), else the event page."""
     target = NEXT_PAGE.get(name)
     return reverse(target) if target else reverse("event-detail", args=[event.pk])
+
+
+def decision_message(request: ApprovalRequest, event: Event) -> str:
+    """What a supervisor's decision did: the new deadline of an approved extension, and so on."""
+    if request.status != RequestStatus.APPROVED:
+        text = _("Refused: %(kind)s.") % {"kind": request.get_kind_display()}
+    elif request.kind == RequestKind.EXTENSION:
+        due = Event.objects.values_list("due_at", flat=True).get(pk=event.pk)
+        shown = timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—"
+        text = _("Extension approved; the next deadline is %(due)s.") % {"due": shown}
+    elif request.kind == RequestKind.SUSPENSION:
+        text = _("Suspension approved; the time limits are paused.")
+    else:
+        text = _("Invalidated.")
+    return f"{event.code}: {text}"

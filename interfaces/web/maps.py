@@ -33,14 +33,12 @@ def _rings(unit: OrgUnit) -> list[list[list[float]]]:
 
 
 def scoped_units(user, codename: str) -> list[OrgUnit]:
-    """Streets, communities and grids inside the user's `codename` jurisdiction, plus the street
-    or community a grant sits on (a community worker sees their community's outline)."""
+    """Streets, communities and grids inside the user's `codename` jurisdiction, the unit a grant
+    sits on included (a community worker sees their community's outline), capped at MAX_UNITS."""
     q = jurisdiction_q(user, codename)
-    return list(
-        OrgUnit.objects.filter(q, tier__gte=Tier.STREET, boundary__isnull=False, is_active=True).order_by("path")[
-            :MAX_UNITS
-        ]
-    )
+    # Higher tiers first: past the cap a city-wide user still gets every street and community.
+    units = OrgUnit.objects.filter(q, tier__gte=Tier.STREET, boundary__isnull=False, is_active=True)
+    return list(units.order_by("tier", "path")[:MAX_UNITS])
 
 
 def event_points(events: QuerySet) -> list[dict]:

@@ -30,11 +30,11 @@ from operations.notifications import notification_text, record_reason
 PAGE_SIZE = 50
 
 
-def _by_due(qs):
+def by_due(qs):
     return qs.order_by(F("due_at").asc(nulls_last=True), "reported_at")
 
 
-def _filtered(request, qs, default_q: Q):
+def filtered(request, qs, default_q: Q):
     form = QueueFilterForm(request.GET or None)
     if form.is_valid():
         data = form.cleaned_data
@@ -89,7 +89,7 @@ class QueuePaginator(Paginator):
         return f"{self.CAP}+" if self.count > self.CAP else str(self.count)
 
 
-def _page(request, qs):
+def queue_page(request, qs):
     """One page of a queue: choose the page's ids on the event table alone, then join just those rows.
 
     Joining categories, grids and suggestions before the sort would join every
@@ -111,8 +111,8 @@ def console(request: HttpRequest) -> HttpResponse:
     owned = owned_within_q(request.user, "operate_event")
     needs_action = owned & Q(state__in=[State.REPORTED, State.VERIFIED])
     base = events_for_user(request.user).select_related("category", "grid", "routing_suggestion__department")
-    form, qs = _filtered(request, base, needs_action)
-    page = _page(request, _by_due(qs))
+    form, qs = filtered(request, base, needs_action)
+    page = queue_page(request, by_due(qs))
     operate_units = units_granting(request.user, "operate_event")
     dept_q = Q()
     for unit in operate_units:
@@ -210,8 +210,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         raise Http404
     mine = Q(lead_department_id__in=department_ids) | Q(co_departments__in=department_ids)
     base = events_for_user(request.user).filter(mine).distinct().select_related("category", "grid", "lead_department")
-    form, qs = _filtered(request, base, Q(state__in=WITH_DEPARTMENT))
-    page = _page(request, _by_due(qs))
+    form, qs = filtered(request, base, Q(state__in=WITH_DEPARTMENT))
+    page = queue_page(request, by_due(qs))
     return render(request, "dispatch/inbox.html", {"form": form, "page": page, "events": page.object_list})
 
 

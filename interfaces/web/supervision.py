@@ -20,7 +20,7 @@ from incidents.models import OPEN_STATES, ApprovalRequest, Event, RequestStatus
 from incidents.selectors import event_for_user, events_for_user
 from interfaces.web.common import STALE_PAGE, safe_next, said, seen_version
 from interfaces.web.maps import allow_tiles, event_points, map_data, scoped_units
-from interfaces.web.queues import _by_due, _filtered, _page
+from interfaces.web.queues import by_due, filtered, queue_page
 from operations import services
 
 OVERDUE = "overdue"
@@ -56,7 +56,7 @@ def supervise(request: HttpRequest) -> HttpResponse:
         .select_related("event", "requested_by", "requested_by_department")
         .order_by("requested_at")[:100]
     )
-    overdue = _by_due(scoped.filter(overdue_q()).select_related("category", "grid"))[:100]
+    overdue = by_due(scoped.filter(overdue_q()).select_related("category", "grid"))[:100]
     units = scoped_units(request.user, "supervise_event")
     context = {
         "pending": pending,
@@ -76,8 +76,8 @@ def supervise_events(request: HttpRequest) -> HttpResponse:
         scoped = scoped.filter(overdue_q())
     elif wanted == DUE_SOON:
         scoped = scoped.filter(due_soon_q())
-    form, qs = _filtered(request, scoped, Q(state__in=OPEN_STATES))
-    page = _page(request, _by_due(qs))
+    form, qs = filtered(request, scoped, Q(state__in=OPEN_STATES))
+    page = queue_page(request, by_due(qs))
     units = scoped_units(request.user, "supervise_event")
     _mark_missed_dispatch(page.object_list)
     context = {

@@ -305,6 +305,22 @@ def test_hotline_map_photo_and_supervision_in_the_browser(browser, live_server, 
     op.page.locator("#leafmap").click()
     assert op.page.input_value("input[name=latitude]")
     assert op.page.locator("#leafmap .leaflet-marker-icon").count() == 1
+    # Dragging the marker moves the point.
+    before = op.page.input_value("input[name=latitude]")
+    box = op.page.locator("#leafmap .leaflet-marker-icon").bounding_box()
+    op.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 4)
+    op.page.mouse.down()
+    op.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] + 30, steps=8)
+    op.page.mouse.up()
+    assert float(op.page.input_value("input[name=latitude]")) < float(before)  # dragged south
+    # The GCJ-02 shift for 高德/腾讯-style tiles: a few hundred metres in China, undone on the way back.
+    shift = op.page.evaluate(
+        """() => { const d = window.citygovMapDatum, g = d.wgsToGcj(39.9087, 116.3975), w = d.gcjToWgs(g[0], g[1]);
+                   return [g[0], g[1], w[0], w[1], d.wgsToGcj(48.85, 2.35)[0]]; }"""
+    )
+    assert abs(shift[0] - 39.9101) < 3e-4 and abs(shift[1] - 116.4037) < 3e-4  # 天安门, published values
+    assert abs(shift[2] - 39.9087) < 1e-6 and abs(shift[3] - 116.3975) < 1e-6
+    assert shift[4] == 48.85  # outside China nothing moves
 
     # 3. An event nobody dispatched in time: the sweep escalates it; the supervisor finds and urges it.
     with freeze_time(timezone.now() - timedelta(hours=2)):

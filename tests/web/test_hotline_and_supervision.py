@@ -93,3 +93,9 @@ def test_supervisors_get_a_scoped_list_with_due_filters_and_urge(login, client):
 
 def test_the_list_is_404_for_those_who_do_not_supervise(login):
     assert login("op_nanhu").get("/supervise/events/").status_code == 404
+
+
+def test_hotline_mode_has_no_fixed_on_the_spot(login):
+    html = login("op_nanhu").get("/report/hotline/").content.decode()
+    assert 'name="fixed_on_spot"' not in html
+    assert 'name="fixed_on_spot"' in login("gw_nanhu1").get("/report/").content.decode()

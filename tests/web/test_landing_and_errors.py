@@ -103,3 +103,20 @@ def test_the_favicon_exists(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("favicon.svg")
+
+
+def test_an_approved_extension_says_the_new_deadline(login):
+    from django.utils import timezone
+
+    from incidents.models import ApprovalRequest
+    from operations import services
+    from tests.factories import accepted_event, user
+
+    event = accepted_event()
+    services.extension_request(actor=user("hd_nanhu_huanwei"), event_id=event.pk, hours=2, reason="等材料")
+    req = ApprovalRequest.objects.get(event=event)
+    sup = login("sup_nanhu")
+    sup.post(f"/events/{event.pk}/decide/{req.pk}", {"approve": "1", "note": "", **seen(event)})
+    due = timezone.localtime(Event.objects.get(pk=event.pk).due_at).strftime("%Y-%m-%d %H:%M")
+    page = _messages(sup, f"/events/{event.pk}/")
+    assert f"{event.code}: 延期已批准，下一个截止时间为 {due}。" in page

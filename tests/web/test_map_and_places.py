@@ -103,7 +103,7 @@ def test_address_search_ranks_exact_then_prefix_and_stays_in_scope(addresses, lo
 
 
 def test_address_search_refuses_empty_text(login):
-    response = login("op_nanhu").get("/places/search", {"q": " "})
+    response = login("op_nanhu").get("/places/search", {"q": " "}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "(q)" in response.json()["message"]
 
 
@@ -140,3 +140,14 @@ def test_console_map_shows_only_events_in_scope_coloured(login, client):
     assert mine.code in codes and theirs.code not in codes
     assert codes[mine.code]["light"] == "green" and codes[mine.code]["url"] == f"/events/{mine.pk}/"
     assert all(u["code"].startswith("990102001") for u in data["units"])
+
+
+def test_past_the_cap_a_city_user_still_sees_every_street(persona, monkeypatch):
+    from accounts.models import OrgUnit, Tier
+    from interfaces.web import maps
+
+    streets = OrgUnit.objects.filter(tier=Tier.STREET).count()
+    monkeypatch.setattr(maps, "MAX_UNITS", streets + 1)
+    units = maps.scoped_units(persona("op_city"), "operate_event")
+    assert len(units) == streets + 1
+    assert {u.tier for u in units[:streets]} == {Tier.STREET}
