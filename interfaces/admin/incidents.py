@@ -97,8 +97,13 @@ class AttachmentInline(admin.TabularInline):
 
     @admin.display(description=_("photo"))
     def photo(self, obj: Attachment) -> str:
-        # Through the scoped photo view: MEDIA_URL serves nothing.
-        return format_html('<a href="{}">{}</a>', photo_url(obj), obj.file.name.rsplit("/", 1)[-1])
+        # Through the scoped photo view: MEDIA_URL serves nothing. The thumbnail, linking to the photo.
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" height="48" loading="lazy"></a>',
+            photo_url(obj),
+            photo_url(obj, "thumb"),
+            obj.file.name.rsplit("/", 1)[-1],
+        )
 
 
 @admin.register(Event)

@@ -183,3 +183,13 @@ def test_the_lists_show_each_events_thumbnail(client):
     assert f'src="/events/{with_photo.pk}/photos/{photo.pk}?size=thumb"' in row
     bare = inbox.split(f">{without.code}</a>", 1)[0].rsplit("<tr", 1)[1]
     assert "?size=thumb" not in bare
+
+
+def test_the_admin_shows_the_thumbnail_linking_to_the_photo(client):
+    event = dispatched_event(photos=[png()])
+    photo = event.attachments.get()
+    client.force_login(User.objects.get(username="admin"))
+    page = client.get(f"/admin/incidents/event/{event.pk}/change/").content.decode()
+    full = f"/events/{event.pk}/photos/{photo.pk}"
+    assert f'<a href="{full}"><img src="{full}?size=thumb"' in page
+    assert photo.thumbnail.name not in page
