@@ -50,18 +50,12 @@ def stored_pairs(candidates: Sequence[tuple[int, datetime]]) -> set[tuple[int, d
     evaluated one can be: every reading after it is new, so the caller asks about those few alone."""
     if not candidates:
         return set()
-    found: set[tuple[int, datetime]] = set()
-    by_sensor: dict[int, list[datetime]] = {}
-    for sensor_id, at in candidates:
-        by_sensor.setdefault(sensor_id, []).append(at)
-    q = Q()
-    for sensor_id, ats in by_sensor.items():
-        q |= Q(sensor_id=sensor_id, at__gte=min(ats), at__lte=max(ats))
+    # One range over the batch's sensors (an OR per sensor would nest too deep for SQLite's parser).
+    ids = sorted({sensor_id for sensor_id, _at in candidates})
+    ats = [at for _sensor_id, at in candidates]
     wanted = set(candidates)
-    for pair in Reading.objects.filter(q).values_list("sensor_id", "at"):
-        if pair in wanted:
-            found.add(pair)
-    return found
+    stored = Reading.objects.filter(any_of("sensor_id", ids, "bigint"), at__gte=min(ats), at__lte=max(ats))
+    return {pair for pair in stored.values_list("sensor_id", "at") if pair in wanted}
 
 
 def insert_readings(rows: Sequence[tuple[int, datetime, float]]) -> None:
