@@ -194,6 +194,8 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "incidents.models.Source.choices",
         "IntakeSourceEnum": "interfaces.api.events.INTAKE_SOURCES",
         "StateEnum": "incidents.models.State.choices",
+        "WarningLevelEnum": "vitals.models.Level.choices",
+        "WarningStateEnum": "vitals.models.WarningState.choices",
     },
     "TITLE": "citygov API",
     "DESCRIPTION": "Incident dispatch and closed-loop workflow engine (一网统管).",

@@ -25,6 +25,7 @@ from operations.services.intake import event_file
 from vitals.levels import RED, at_least
 from vitals.models import Level, Sensor, VitalWarning, WarningAction, WarningKind, WarningRecord, WarningState
 from vitals.muting import group_event, muted_by
+from vitals.store import any_of
 
 LEVEL_URGENCY: dict[str, int] = {
     Level.BLUE: Urgency.NORMAL,
@@ -178,7 +179,7 @@ def device_fault_lift(sensor_ids: list[int], now: datetime) -> int:
     """The next reading lifts a sensor's device-fault warning."""
     lifted = 0
     open_faults = VitalWarning.objects.filter(
-        sensor_id__in=sensor_ids, kind=WarningKind.NODATA, state=WarningState.FIRING
+        any_of("sensor_id", sensor_ids, "bigint"), kind=WarningKind.NODATA, state=WarningState.FIRING
     ).select_related("sensor")
     for warning in open_faults:
         warning.state, warning.resolved_at = WarningState.RESOLVED, now

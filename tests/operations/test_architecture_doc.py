@@ -17,7 +17,7 @@ import operations.tasks  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("docs/ARCHITECTURE.md", "docs/PERMISSIONS.md")
-FLOORS = ("core", "accounts", "incidents", "dispatch", "operations", "interfaces", "fixtures", "citygov")
+FLOORS = ("core", "accounts", "incidents", "dispatch", "vitals", "operations", "interfaces", "fixtures", "citygov")
 DOTTED = re.compile(rf"`((?:{'|'.join(FLOORS)})(?:\.\w+)+)`")
 PATH = re.compile(rf"`((?:{'|'.join(FLOORS)}|tests|docs|locale)/[\w./]*|\.importlinter|[\w-]+\.(?:toml|yaml|cfg|ini))`")
 

@@ -248,3 +248,24 @@ def test_more_than_ten_thousand_rows_are_refused_whole(client, depth, post_readi
     from vitals.models import Reading
 
     assert not Reading.objects.exists()
+
+
+def test_replaying_a_wide_batch_counts_every_row_a_duplicate(client, depth, post_readings):
+    """A batch for many sensors sent twice (a retry after a timeout): nothing is stored or evaluated twice."""
+    from accounts.grid_index import locate_grid_id
+    from accounts.models import OrgUnit
+    from vitals.models import Reading, Sensor
+
+    grid_id = locate_grid_id(*NANHU_GRID1)
+    path = OrgUnit.objects.get(pk=grid_id).path
+    sensors = [
+        Sensor(code=f"wide-{i}", name=f"w{i}", indicator=depth, latitude=NANHU_GRID1[0], longitude=NANHU_GRID1[1],
+               grid_id=grid_id, area_path=path)
+        for i in range(1500)
+    ]  # fmt: skip
+    Sensor.objects.bulk_create(sensors)
+    rows = [row for i in range(1500) for row in series(f"wide-{i}", "1 2")]
+    assert post_readings(rows).json()["accepted"] == 3000
+    again = post_readings(rows).json()
+    assert (again["accepted"], again["duplicates"], again["late"]) == (0, 3000, 0)
+    assert Reading.objects.filter(sensor__code__startswith="wide-").count() == 3000
