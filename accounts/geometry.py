@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
-from shapely.geometry import Polygon, shape
+from shapely.geometry import Point, Polygon, shape
+from shapely.prepared import prep
 from shapely.validation import explain_validity
 
 
@@ -34,3 +36,23 @@ def rectangle(west: float, south: float, east: float, north: float) -> dict:
     """A GeoJSON rectangle, counter-clockwise as RFC 7946 asks."""
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
+
+
+class PointPicker:
+    """Random points inside a polygon (rejection sampling in its bounding box): generated events
+    and benchmark reports lie inside their grids, where the duplicate search and maps meet them."""
+
+    def __init__(self, boundary: dict) -> None:
+        polygon = shape(boundary)
+        self._prepared = prep(polygon)
+        self._bounds = polygon.bounds
+        self._fallback = polygon.representative_point()  # always inside, for very thin polygons
+
+    def pick(self, rng: random.Random) -> tuple[float, float]:
+        """(latitude, longitude) of a point inside the polygon."""
+        west, south, east, north = self._bounds
+        for _ in range(100):
+            lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+            if self._prepared.contains(Point(lon, lat)):
+                return lat, lon
+        return self._fallback.y, self._fallback.x

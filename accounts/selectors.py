@@ -8,14 +8,16 @@ direct foreign-key guardian table with the ancestor codes from U's path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.utils.functional import LazyObject, empty
 
 from accounts.models import (
     Department,
     DepartmentUserObjectPermission,
+    Membership,
     OrgUnit,
     OrgUnitQuerySet,
     OrgUnitUserObjectPermission,
@@ -23,7 +25,6 @@ from accounts.models import (
 )
 
 T = TypeVar("T")
-Granted = TypeVar("Granted", OrgUnit, Department)
 
 
 def _memo_owner(user: User) -> User:
@@ -57,26 +58,84 @@ def forget_grants(user: User) -> None:
     _memo_owner(user).__dict__.pop("_grants_memo", None)
 
 
-def _granting(model: type[Granted], grants: str, user: User, codename: str) -> list[Granted]:
-    """Objects of `model` on which the user holds `codename` directly, through the `grants` table."""
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return _remembered(
-        user,
-        (grants, codename),
-        lambda: list(
-            model.objects.filter(**{f"{grants}__user": user, f"{grants}__permission__codename": codename}).distinct()
-        ),
+@dataclass(frozen=True)
+class Grants:
+    """Everything a user holds, from one query (see `grants_of`).
+
+    `units`: (codename, unit) for each direct grant on an org unit (the unit without its boundary);
+    `departments`: codename → ids of the departments granting it; `roles`: (unit id, role) of the
+    user's unit memberships, which name the capacity a grant is used in.
+    """
+
+    units: tuple[tuple[str, OrgUnit], ...] = ()
+    departments: dict[str, frozenset[int]] = field(default_factory=dict)
+    roles: frozenset[tuple[int, str]] = frozenset()
+
+
+_UNIT_COLUMNS = ("id", "code", "name", "tier", "parent_id", "path", "is_active")
+
+
+def _load_grants(user: User) -> Grants:
+    """One UNION ALL over the two guardian tables and the memberships.
+
+    Each part yields (kind, codename or role, object id, then the unit's columns); a department
+    grant carries its department's id and repeats its unit columns only to keep the shapes equal.
+    """
+
+    def unit_columns(prefix: str) -> dict[str, F]:
+        return {f"u_{name}": F(f"{prefix}__{name}") for name in _UNIT_COLUMNS}
+
+    unit_grants = OrgUnitUserObjectPermission.objects.filter(user=user).values(
+        kind=Value("u"), name=F("permission__codename"), object_id=F("content_object_id"),
+        **unit_columns("content_object"),
+    )  # fmt: skip
+    department_grants = DepartmentUserObjectPermission.objects.filter(user=user).values(
+        kind=Value("d"), name=F("permission__codename"), object_id=F("content_object_id"),
+        **unit_columns("content_object__org_unit"),
+    )  # fmt: skip
+    memberships = Membership.objects.filter(user=user, org_unit__isnull=False).values(
+        kind=Value("m"), name=F("role"), object_id=F("org_unit_id"), **unit_columns("org_unit")
     )
+    rows = unit_grants.order_by().union(department_grants.order_by(), memberships.order_by(), all=True)
+    units: dict[tuple[str, int], OrgUnit] = {}
+    departments: dict[str, set[int]] = {}
+    roles: set[tuple[int, str]] = set()
+    db = OrgUnitUserObjectPermission.objects.db
+    for found in rows:
+        row: dict[str, Any] = dict(found)  # the union's columns, named by the first part
+        if row["kind"] == "u":
+            # from_db: the boundary stays deferred (loaded if someone asks), not silently empty.
+            unit = OrgUnit.from_db(db, list(_UNIT_COLUMNS), [row[f"u_{name}"] for name in _UNIT_COLUMNS])
+            units[(row["name"], unit.pk)] = unit
+        elif row["kind"] == "d":
+            departments.setdefault(row["name"], set()).add(row["object_id"])
+        else:
+            roles.add((row["object_id"], row["name"]))
+    return Grants(
+        units=tuple((codename, unit) for (codename, _pk), unit in sorted(units.items(), key=lambda kv: kv[0][1])),
+        departments={codename: frozenset(ids) for codename, ids in departments.items()},
+        roles=frozenset(roles),
+    )
+
+
+def grants_of(user: User) -> Grants:
+    """The user's grants and roles, loaded once per user object (`forget_grants` clears them)."""
+    if not user.is_authenticated or not user.is_active:
+        return Grants()
+    return _remembered(user, ("grants", ""), lambda: _load_grants(user))
 
 
 def units_granting(user: User, codename: str) -> list[OrgUnit]:
     """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
-    return _granting(OrgUnit, "orgunituserobjectpermission", user, codename)
+    return [unit for name, unit in grants_of(user).units if name == codename]
 
 
 def departments_granting(user: User, codename: str) -> list[Department]:
-    return _granting(Department, "departmentuserobjectpermission", user, codename)
+    """The departments on which the user holds `codename` directly (none: no query)."""
+    ids = grants_of(user).departments.get(codename)
+    if not ids:
+        return []
+    return _remembered(user, ("departments", codename), lambda: list(Department.objects.filter(pk__in=ids)))
 
 
 def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
@@ -99,19 +158,12 @@ def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
 
 def has_unit_permission(user: User, codename: str, unit: OrgUnit) -> bool:
     """True when the user holds `codename` on `unit` or on any unit above it."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return OrgUnitUserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, content_object__code__in=unit.depth_codes
-    ).exists()
+    codes = set(unit.depth_codes)
+    return any(name == codename and granted.code in codes for name, granted in grants_of(user).units)
 
 
 def has_department_permission(user: User, codename: str, department: Department) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return DepartmentUserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, content_object=department
-    ).exists()
+    return department.pk in grants_of(user).departments.get(codename, frozenset())
 
 
 def units_within(unit: OrgUnit, include_self: bool = False) -> OrgUnitQuerySet:

@@ -8,10 +8,13 @@ letter (死信): it keeps its last error and attempt count, the drain skips it,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,6 +47,16 @@ def outbox_put(topic: str, *, event=None, payload: dict | None = None) -> Outbox
     return message
 
 
+def outbox_put_many(messages: Sequence[tuple[str, object, dict]]) -> list[OutboxMessage]:
+    """Several side effects (topic, event, payload) in one INSERT, in order; one kick after commit."""
+    rows = [OutboxMessage(topic=topic, event=event, payload=payload) for topic, event, payload in messages]
+    if not rows:
+        return []
+    created = OutboxMessage.objects.bulk_create(rows)
+    kick_on_commit(_kick)
+    return created
+
+
 def kick_on_commit(func) -> None:
     """Run `func` after commit, once per transaction however many messages it wrote.
 
@@ -56,7 +69,35 @@ def kick_on_commit(func) -> None:
     transaction.on_commit(func, robust=True)
 
 
+class _Coalesce:
+    """At most one kick per OUTBOX_KICK_SECONDS per process.
+
+    The drain takes every pending message in batches, so one kick a second wakes the worker as
+    often as it can use; a kick per intake queued thousands of tasks when no worker ran. A message
+    committed after the last drain of a quiet spell waits for the next kick or for beat's minute
+    drain (citygov.settings CELERY_BEAT_SCHEDULE), the backstop for a broker that was down too.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        interval = float(getattr(settings, "OUTBOX_KICK_SECONDS", 1.0))
+        now = time.monotonic()
+        with self._lock:
+            if self._last is not None and now - self._last < interval:
+                return False
+            self._last = now
+            return True
+
+
+_coalesce = _Coalesce()
+
+
 def _kick() -> None:
+    if not _coalesce.due():
+        return
     # By name: operations.tasks registers the task and imports this module, not the other way round.
     try:
         # ignore_result: a kick wants no result; without it the Redis result backend subscribes

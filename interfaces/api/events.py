@@ -248,7 +248,8 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
             fixed_on_spot=v.get("fixed_on_spot", False),
             result_note=v.get("result_note", ""),
         )
-        body = EventSerializer(event_for_user(request.user, pk=filed.event.pk), context={"request": request}).data
+        # The event as written (the filer may see what they filed: no scoped reload, no re-read).
+        body = EventSerializer(filed.event, context={"request": request}).data
         body["likely_duplicates"] = [d.event.code for d in filed.duplicates]
         return Response(body, status=201)
 
