@@ -8,7 +8,7 @@ The database is emptied and filled by `generate_history` at each size.
 Measured in-process (Django test client for the list API and queue page;
 the service functions for the sweep and the report). With `wrk` installed
 and --http, also HTTP intake through gunicorn on 127.0.0.1 beside django-helpdesk and the
-plain DRF tracker in alternating rounds (bench/http.py), and pgbench.
+plain DRF tracker in alternating rounds (bench/intake_load.py), and pgbench.
 """
 
 from __future__ import annotations
@@ -128,7 +128,6 @@ def bench_intake_inprocess(repeat: int) -> None:
     statements (their list: tests/operations/test_intake_statements.py)."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
@@ -146,11 +145,17 @@ def bench_intake_inprocess(repeat: int) -> None:
                 raise SystemExit(f"intake answered {response.status_code}: {response.content[:300]!r}")
 
         post()  # warm
-        with CaptureQueriesContext(connection) as queries:
+        statements: list[str] = []
+
+        def count(run, sql, *args, seen=statements):
+            seen.append(sql)
+            return run(sql, *args)
+
+        with connection.execute_wrapper(count):
             post()
         times = timed(post, repeat)
         print(f"[intake in-process] {kind:<13} ({category}) p50 {pct(times, 50):5.2f} ms  p90 {pct(times, 90):5.2f} ms  "
-              f"{len(queries.captured_queries)} statements  (load average {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
+              f"{len(statements)} statements  (load average {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
 
 
 def bench_pgbench(seconds: int) -> None:
@@ -179,19 +184,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--http", type=int, default=0, help="seconds of HTTP intake load (needs wrk)")
     parser.add_argument("--measure-only", action="store_true", help="measure the database as it is; no reset")
+    parser.add_argument("--http-only", action="store_true", help="only the intake figures, on the database as it is")
     parser.add_argument("--workers", default="2", help="gunicorn workers per server, e.g. 2,3,4 (each measured)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--port", type=int, default=18765, help="first of three ports on 127.0.0.1")
     args = parser.parse_args()
     setup_django()
-    if args.measure_only:
+    if args.measure_only and not args.http_only:
         bench_size(0, args.due, args.repeat)
-    for size in [int(s) for s in args.sizes.split(",") if s and not args.measure_only]:
+    for size in [int(s) for s in args.sizes.split(",") if s and not (args.measure_only or args.http_only)]:
         bench_size(size, args.due, args.repeat)
     bench_intake_inprocess(args.repeat)
     if args.http:
-        from bench.http import bench_http
+        from bench.intake_load import bench_http
 
         workers = [int(w) for w in args.workers.split(",") if w]
         bench_http(args.http, workers, args.threads, args.rounds, args.port)

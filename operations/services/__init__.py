@@ -12,6 +12,7 @@ from operations.services.approvals import (
     request_decide,
     suspension_request,
 )
+from operations.services.bulk import BulkResult, events_dispatch
 from operations.services.intake import FiledEvent, event_file
 from operations.services.lifecycle import (
     RESULT_ACTIONS,
@@ -32,6 +33,7 @@ from operations.services.lifecycle import (
 
 __all__ = [
     "RESULT_ACTIONS",
+    "BulkResult",
     "FiledEvent",
     "event_accept",
     "event_add_note",
@@ -48,6 +50,7 @@ __all__ = [
     "event_submit_result",
     "event_urge",
     "event_verify",
+    "events_dispatch",
     "extension_request",
     "invalidation_request",
     "request_decide",

@@ -280,7 +280,7 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
     order = ["citygov auto", "django-helpdesk 2.6.1", "citygov suggest", "plain DRF tracker", "citygov mix"]
     results: dict[int, dict[str, list[Run]]] = {}
     for workers in workers_list:
-        servers = {name: gunicorn(py, app, env, p, workers, threads) for name, (py, app, env, p, _u) in targets.items()}
+        servers = {name: gunicorn(py, app, p, env, workers, threads) for name, (py, app, env, p, _u) in targets.items()}
         try:
             server_of = {n: targets["citygov" if n.startswith("citygov") else n] for n in order}
             url = {n: f"http://127.0.0.1:{t[3]}{t[4]}" for n, t in server_of.items()}
