@@ -80,6 +80,7 @@ class Run:
     timeouts: int = 0
     socket_errors: int = 0
     latency: dict[str, float] = field(default_factory=dict)  # "50%" → ms
+    cpu_ms: float = 0.0  # the application's CPU (gunicorn workers, user + system) per request
     raw: str = ""
 
     @property
@@ -117,13 +118,31 @@ def parse_wrk(out: str) -> Run:
     return run
 
 
-def wrk(url: str, lua: Path, seconds: int) -> Run:
+def _cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU of a gunicorn master's workers so far: robust to what else the machine runs."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = None) -> Run:
+    before = _cpu_seconds(server) if server is not None else 0.0
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", f"{TIMEOUT_S}s", "--latency",
          "-s", str(lua), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    return parse_wrk(out)
+    run = parse_wrk(out)
+    if server is not None and run.requests:
+        run.cpu_ms = (_cpu_seconds(server) - before) * 1000 / run.requests
+    return run
 
 
 def gunicorn(python: str, app: str, port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
@@ -291,10 +310,11 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
                   f"{rounds} alternating rounds of {seconds} s; load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
             for r in range(rounds):
                 for name in order[r % len(order) :] + order[: r % len(order)]:
-                    runs[name].append(wrk(url[name], luas[name], seconds))
+                    server = servers["citygov" if name.startswith("citygov") else name]
+                    runs[name].append(wrk(url[name], luas[name], seconds, server))
                     run = runs[name][-1]
                     print(f"  round {r + 1} {name:<22} {run.ok_per_s:7.1f} ok/s  p50 {run.latency.get('50%', 0):7.1f} ms  "
-                          f"p99 {_p99(run)}  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
+                          f"p99 {_p99(run)}  app CPU {run.cpu_ms:5.1f} ms/req  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
                           f"{run.socket_errors}", flush=True)  # fmt: skip
             results[workers] = runs
         finally:
@@ -314,6 +334,7 @@ def _summary(results: dict[int, dict[str, list[Run]]]) -> None:
     print(f"[http] medians over rounds; load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for workers, runs in results.items():
         rate = {name: statistics.median(r.ok_per_s for r in rs) for name, rs in runs.items()}
+        cpu = {name: statistics.median(r.cpu_ms for r in rs) for name, rs in runs.items()}
         hd, plain = rate["django-helpdesk 2.6.1"], rate["plain DRF tracker"]
         print(f"  {workers} workers:")
         for name, rs in runs.items():
@@ -324,6 +345,6 @@ def _summary(results: dict[int, dict[str, list[Run]]]) -> None:
                 if name.startswith("citygov")
                 else ""
             )
-            print(f"    {name:<22} {rate[name]:7.1f} ok/s  p99 {p99:>10}  "
+            print(f"    {name:<22} {rate[name]:7.1f} ok/s  p99 {p99:>10}  app CPU {cpu[name]:5.1f} ms/req  "
                   f"timeouts {sum(r.timeouts for r in rs)}  non-2xx {sum(r.non2xx for r in rs)}  "
                   f"socket errors {sum(r.socket_errors for r in rs)}{ratio}")  # fmt: skip
