@@ -7,9 +7,11 @@ which takes both.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.prepared import prep
 from shapely.validation import explain_validity
 
 BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
@@ -51,3 +53,23 @@ def outer_rings(value: dict) -> list[list[list[float]]]:
         return [part[0] for part in value.get("coordinates") or [] if part]
     coordinates = value.get("coordinates") or []
     return [coordinates[0]] if coordinates else []
+
+
+class PointPicker:
+    """Random points inside a polygon (rejection sampling in its bounding box): generated events
+    and benchmark reports lie inside their grids, where the duplicate search and maps meet them."""
+
+    def __init__(self, boundary: dict) -> None:
+        polygon = shape(boundary)
+        self._prepared = prep(polygon)
+        self._bounds = polygon.bounds
+        self._fallback = polygon.representative_point()  # always inside, for very thin polygons
+
+    def pick(self, rng: random.Random) -> tuple[float, float]:
+        """(latitude, longitude) of a point inside the polygon."""
+        west, south, east, north = self._bounds
+        for _ in range(100):
+            lon, lat = rng.uniform(west, east), rng.uniform(south, north)
+            if self._prepared.contains(Point(lon, lat)):
+                return lat, lon
+        return self._fallback.y, self._fallback.x

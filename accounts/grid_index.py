@@ -1,4 +1,4 @@
-"""Point-in-polygon grid lookup through a spatial index.
+"""Point-in-polygon grid lookup through a spatial index, with the grid rows and the units above.
 
 An STRtree over the grids' prepared polygons answers "which grid holds this
 point" by checking only the few grids whose bounding boxes contain it. The
@@ -28,15 +28,21 @@ class _Index:
     tree: STRtree | None
     prepared: list
     grid_ids: list[int]
+    # The rows intake needs for every report, so it reads none of them: the grid itself and the
+    # units above it (the owning street, the city code). Shared by every request: read only.
+    grids: dict[int, OrgUnit]
+    upper: dict[str, OrgUnit]
 
 
 def _build() -> _Index:
-    rows = list(OrgUnit.objects.filter(tier=Tier.GRID, is_active=True).values_list("id", "boundary").order_by("code"))
-    polygons = [shape(boundary) for _id, boundary in rows]
+    grids = list(OrgUnit.objects.filter(tier=Tier.GRID, is_active=True).order_by("code"))
+    polygons = [shape(grid.boundary) for grid in grids]
     return _Index(
         tree=STRtree(polygons) if polygons else None,
         prepared=[prep(p) for p in polygons],
-        grid_ids=[grid_id for grid_id, _b in rows],
+        grid_ids=[grid.pk for grid in grids],
+        grids={grid.pk: grid for grid in grids},
+        upper={unit.code: unit for unit in OrgUnit.objects.filter(tier__lte=Tier.STREET).defer("boundary")},
     )
 
 
@@ -65,8 +71,17 @@ def locate_grid_id(latitude: float, longitude: float) -> int | None:
 
 
 def locate_grid(latitude: float, longitude: float) -> OrgUnit | None:
+    """The grid covering the point (the process copy's row: read it, never change it)."""
     grid_id = locate_grid_id(latitude, longitude)
-    return OrgUnit.objects.get(pk=grid_id) if grid_id is not None else None
+    return _get_index().grids.get(grid_id) if grid_id is not None else None
+
+
+def unit_above(code: str) -> OrgUnit:
+    """A city, district or street by code, from the process copy (e.g. the street owning a grid)."""
+    found = _get_index().upper.get(code)
+    if found is None:  # created since the copy was built and not yet seen: read it
+        return OrgUnit.objects.get(code=code)
+    return found
 
 
 def invalidate(**_kwargs: object) -> None:
@@ -79,5 +94,4 @@ org_units_bulk_changed.connect(invalidate, dispatch_uid="grid-index-bulk")
 @receiver(post_save, sender=OrgUnit)
 @receiver(post_delete, sender=OrgUnit)
 def _grid_changed(sender, instance: OrgUnit, **kwargs) -> None:
-    if instance.tier == Tier.GRID:
-        invalidate()
+    invalidate()  # a grid's polygon or path, or a unit above it (the copy holds both)

@@ -7,15 +7,19 @@ direct foreign-key guardian table with the ancestor codes from U's path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.db import connections, router
 from django.db.models import Q
 from django.utils.functional import LazyObject, empty
 
 from accounts.models import (
     Department,
     DepartmentUserObjectPermission,
+    Membership,
     OrgUnit,
     OrgUnitQuerySet,
     OrgUnitUserObjectPermission,
@@ -23,7 +27,6 @@ from accounts.models import (
 )
 
 T = TypeVar("T")
-Granted = TypeVar("Granted", OrgUnit, Department)
 
 
 def _memo_owner(user: User) -> User:
@@ -57,26 +60,91 @@ def forget_grants(user: User) -> None:
     _memo_owner(user).__dict__.pop("_grants_memo", None)
 
 
-def _granting(model: type[Granted], grants: str, user: User, codename: str) -> list[Granted]:
-    """Objects of `model` on which the user holds `codename` directly, through the `grants` table."""
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return _remembered(
-        user,
-        (grants, codename),
-        lambda: list(
-            model.objects.filter(**{f"{grants}__user": user, f"{grants}__permission__codename": codename}).distinct()
-        ),
+@dataclass(frozen=True)
+class Grants:
+    """Everything a user holds, from one query (see `grants_of`).
+
+    `units`: (codename, unit) for each direct grant on an org unit (the unit without its boundary);
+    `departments`: codename → ids of the departments granting it; `roles`: (unit id, role) of the
+    user's unit memberships, which name the capacity a grant is used in.
+    """
+
+    units: tuple[tuple[str, OrgUnit], ...] = ()
+    departments: dict[str, frozenset[int]] = field(default_factory=dict)
+    roles: frozenset[tuple[int, str]] = frozenset()
+
+
+_UNIT_COLUMNS = ("id", "code", "name", "tier", "parent_id", "path", "is_active")
+
+
+@functools.cache
+def _grants_sql() -> str:
+    """One UNION ALL over the two guardian tables and the memberships, written out: the ORM's
+    compilation of the same three querysets cost more than the query (#20).
+
+    Each part yields (kind, codename or role, object id, then the unit's columns: NULL where
+    the part has no unit of its own). Table names from the models, so a renamed table follows.
+    """
+    unit_table = OrgUnit._meta.db_table
+    columns = ", ".join(f"u.{name}" for name in _UNIT_COLUMNS)
+    nulls = ", ".join("NULL" for _ in _UNIT_COLUMNS)
+    permission = "auth_permission"
+    return (
+        f"SELECT 'u', p.codename, g.content_object_id, {columns} "  # noqa: S608 - model table names and constants; the user id is a parameter
+        f"FROM {OrgUnitUserObjectPermission._meta.db_table} g "
+        f"JOIN {permission} p ON p.id = g.permission_id JOIN {unit_table} u ON u.id = g.content_object_id "
+        "WHERE g.user_id = %s "
+        f"UNION ALL SELECT 'd', p.codename, g.content_object_id, {nulls} "
+        f"FROM {DepartmentUserObjectPermission._meta.db_table} g JOIN {permission} p ON p.id = g.permission_id "
+        "WHERE g.user_id = %s "
+        f"UNION ALL SELECT 'm', m.role, m.org_unit_id, {nulls} FROM {Membership._meta.db_table} m "
+        "WHERE m.user_id = %s AND m.org_unit_id IS NOT NULL"
     )
+
+
+def _load_grants(user: User) -> Grants:
+    """The user's grants and memberships in one statement (`_grants_sql`)."""
+    units: dict[tuple[str, int], OrgUnit] = {}
+    departments: dict[str, set[int]] = {}
+    roles: set[tuple[int, str]] = set()
+    db = router.db_for_read(OrgUnitUserObjectPermission)
+    with connections[db].cursor() as cursor:
+        cursor.execute(_grants_sql(), [user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
+    for kind, name, object_id, *unit_values in rows:
+        if kind == "u":
+            # from_db: the boundary stays deferred (loaded if someone asks), not silently empty.
+            unit = OrgUnit.from_db(db, list(_UNIT_COLUMNS), [*unit_values[:-1], bool(unit_values[-1])])
+            units[(name, unit.pk)] = unit
+        elif kind == "d":
+            departments.setdefault(name, set()).add(object_id)
+        else:
+            roles.add((object_id, name))
+    return Grants(
+        units=tuple((codename, unit) for (codename, _pk), unit in sorted(units.items(), key=lambda kv: kv[0][1])),
+        departments={codename: frozenset(ids) for codename, ids in departments.items()},
+        roles=frozenset(roles),
+    )
+
+
+def grants_of(user: User) -> Grants:
+    """The user's grants and roles, loaded once per user object (`forget_grants` clears them)."""
+    if not user.is_authenticated or not user.is_active:
+        return Grants()
+    return _remembered(user, ("grants", ""), lambda: _load_grants(user))
 
 
 def units_granting(user: User, codename: str) -> list[OrgUnit]:
     """The org units on which the user holds `codename` directly (the roots of their jurisdiction)."""
-    return _granting(OrgUnit, "orgunituserobjectpermission", user, codename)
+    return [unit for name, unit in grants_of(user).units if name == codename]
 
 
 def departments_granting(user: User, codename: str) -> list[Department]:
-    return _granting(Department, "departmentuserobjectpermission", user, codename)
+    """The departments on which the user holds `codename` directly (none: no query)."""
+    ids = grants_of(user).departments.get(codename)
+    if not ids:
+        return []
+    return _remembered(user, ("departments", codename), lambda: list(Department.objects.filter(pk__in=ids)))
 
 
 def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
@@ -99,19 +167,12 @@ def jurisdiction_q(user: User, codename: str, path_field: str = "path") -> Q:
 
 def has_unit_permission(user: User, codename: str, unit: OrgUnit) -> bool:
     """True when the user holds `codename` on `unit` or on any unit above it."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return OrgUnitUserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, content_object__code__in=unit.depth_codes
-    ).exists()
+    codes = set(unit.depth_codes)
+    return any(name == codename and granted.code in codes for name, granted in grants_of(user).units)
 
 
 def has_department_permission(user: User, codename: str, department: Department) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return DepartmentUserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, content_object=department
-    ).exists()
+    return department.pk in grants_of(user).departments.get(codename, frozenset())
 
 
 def units_within(unit: OrgUnit, include_self: bool = False) -> OrgUnitQuerySet:

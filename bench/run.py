@@ -2,11 +2,13 @@
 """citygov benchmarks on PostgreSQL. Prints figures; asserts nothing.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/citygov_bench .venv/bin/python bench/run.py --sizes 10000,1000000
+    ... bench/run.py --sizes 100000 --http 15 --rounds 3 --workers 2,3   # intake beside helpdesk and the plain tracker
 
 The database is emptied and filled by `generate_history` at each size.
 Measured in-process (Django test client for the list API and queue page;
 the service functions for the sweep and the report). With `wrk` installed
-and --http, also HTTP intake through gunicorn on 127.0.0.1.
+and --http, also HTTP intake through gunicorn on 127.0.0.1 beside django-helpdesk and the
+plain DRF tracker in alternating rounds (bench/intake_load.py), and pgbench.
 """
 
 from __future__ import annotations
@@ -121,144 +123,61 @@ def bench_size(size: int, due: int, repeat: int) -> dict:
     return results
 
 
-WRK_REQUEST = """
-wrk.method = "POST"
-wrk.headers["Authorization"] = "Token %(token)s"
-wrk.headers["Content-Type"] = "application/json"
-math.randomseed(%(seed)d)
-request = function()
-  local lat = %(lat)f + (math.random() - 0.5) * 0.002
-  local lon = %(lon)f + (math.random() - 0.5) * 0.002
-  return wrk.format(nil, nil, nil, string.format(
-    '{"title": "bench", "category": "E0601", "latitude": %%.6f, "longitude": %%.6f}', lat, lon))
-end
-"""
-
-
-def wrk(url: str, lua: Path, seconds: int) -> dict:
-    """16 connections on 2 threads; requests/s and latency percentiles from wrk --latency."""
-    out = subprocess.run(
-        ["wrk", "-t", "2", "-c", "16", "-d", f"{seconds}s", "--latency", "-s", str(lua), url],
-        capture_output=True,
-        text=True,
-    ).stdout
-    figures = {"raw": out}
-    for line in out.splitlines():
-        parts = line.split()
-        if line.startswith("Requests/sec:"):
-            figures["rps"] = float(parts[1])
-        elif len(parts) == 2 and parts[0] in ("50%", "99%"):
-            figures[parts[0]] = parts[1]
-        elif "Non-2xx" in line:
-            figures["non2xx"] = int(parts[-1])
-    return figures
-
-
-def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    time.sleep(3)
-    return server
-
-
-def bench_http(seconds: int, workers: int) -> None:
-    """HTTP intake through gunicorn with wrk, 16 connections, on 127.0.0.1, beside two peers:
-    a plain Django + DRF ticket tracker (bench/peer) and pgbench's three-statement write transaction."""
-    from django.conf import settings
+def bench_intake_inprocess(repeat: int) -> None:
+    """One intake in-process (Django test client, token authentication, as one street operator at one
+    place: the cost of the path, not of the load), auto-dispatch and suggest: milliseconds and SQL
+    statements (their list: tests/operations/test_intake_statements.py)."""
+    from django.db import connection
+    from django.test import Client
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
     from tests.factories import point_in
 
-    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
-        print("[http] wrk not installed (apt-get install wrk): skipped")
-        return
-    var = ROOT / "var"
-    var.mkdir(exist_ok=True)
-    lat, lon = point_in("99010200100101")
-    rows = []
-
     token = Token.objects.get_or_create(user=User.objects.get(username="op_nanhu"))[0].key
-    lua = var / "intake.lua"
-    lua.write_text(WRK_REQUEST % {"token": token, "seed": 1, "lat": lat, "lon": lon})
-    server = gunicorn(
-        "citygov.wsgi", 8765, dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0"), workers
-    )
-    try:
-        rows.append(("citygov POST /api/v1/events", wrk("http://127.0.0.1:8765/api/v1/events", lua, seconds)))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    lat, lon = point_in("99010200100101")
+    for category, kind in (("E0101", "auto-dispatch"), ("E0601", "suggest")):
+        body = {"title": "bench", "category": category, "latitude": lat, "longitude": lon}
+
+        def post(b=body):
+            response = client.post("/api/v1/events", b, content_type="application/json")
+            if response.status_code != 201:
+                raise SystemExit(f"intake answered {response.status_code}: {response.content[:300]!r}")
+
+        post()  # warm
+        statements: list[str] = []
+
+        def count(run, sql, *args, seen=statements):
+            seen.append(sql)
+            return run(sql, *args)
+
+        with connection.execute_wrapper(count):
+            post()
+        cpu = time.process_time()
+        times = timed(post, repeat)
+        cpu_ms = (time.process_time() - cpu) * 1000 / repeat  # this process: client + Django, not PostgreSQL
+        print(f"[intake in-process] {kind:<13} ({category}) p50 {pct(times, 50):5.2f} ms  p90 {pct(times, 90):5.2f} ms  "
+              f"CPU {cpu_ms:5.2f} ms  {len(statements)} statements  (load average {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
+
+
+def bench_pgbench(seconds: int) -> None:
+    """PostgreSQL's own three-statement write transaction, for scale."""
+    from django.conf import settings
 
     db = settings.DATABASES["default"]
-    admin_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}"
-    peer_url = f"{admin_url}/citygov_bench_peer"
-    psql = ["psql", "-q", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"], "-d", db["NAME"]]
-    subprocess.run([*psql, "-c", "DROP DATABASE IF EXISTS citygov_bench_peer"], check=True)
-    subprocess.run([*psql, "-c", "CREATE DATABASE citygov_bench_peer"], check=True)
-    peer_env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT / "bench" / "peer"),
-        DJANGO_SETTINGS_MODULE="settings",
-        PEER_DATABASE_URL=peer_url,
-    )
-    subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=peer_env, check=True)
-    peer_token = subprocess.run(
-        [sys.executable, "-c", PEER_SETUP_SCRIPT], env=peer_env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-    peer_lua = var / "peer.lua"
-    peer_lua.write_text(WRK_REQUEST % {"token": peer_token, "seed": 1, "lat": lat, "lon": lon})
-    server = gunicorn("django.core.wsgi:get_wsgi_application()", 8766, peer_env, workers)
-    try:
-        rows.append(("peer: plain Django+DRF tickets", wrk("http://127.0.0.1:8766/tickets", peer_lua, seconds)))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
     pg_env = dict(os.environ, PGHOST=db["HOST"], PGPORT=str(db["PORT"]), PGUSER=db["USER"])
-    subprocess.run(["dropdb", "--if-exists", "citygov_bench_pgbench"], env=pg_env, check=True)
-    subprocess.run(["createdb", "citygov_bench_pgbench"], env=pg_env, check=True)
-    subprocess.run(
-        ["pgbench", "-q", "-i", "-s", "10", "citygov_bench_pgbench"], env=pg_env, check=True, capture_output=True
-    )
+    name = f"{db['NAME']}_pgbench"
+    subprocess.run(["dropdb", "--if-exists", name], env=pg_env, check=True)
+    subprocess.run(["createdb", name], env=pg_env, check=True)
+    subprocess.run(["pgbench", "-q", "-i", "-s", "10", name], env=pg_env, check=True, capture_output=True)
     out = subprocess.run(
-        ["pgbench", "-N", "-c", "16", "-j", "2", "-T", str(seconds), "-r", "citygov_bench_pgbench"],
-        env=pg_env,
-        capture_output=True,
-        text=True,
-    ).stdout
+        ["pgbench", "-N", "-c", "16", "-j", "2", "-T", str(seconds), "-r", name],
+        env=pg_env, capture_output=True, text=True,
+    ).stdout  # fmt: skip
     tps = next((line.split()[2] for line in out.splitlines() if line.startswith("tps =")), "?")
     latency = next((line.split()[-2] for line in out.splitlines() if line.startswith("latency average")), "?")
-
-    print(f"[http] 16 connections on 127.0.0.1, {workers} gunicorn workers each:")
-    for name, fig in rows:
-        print(f"  {name:<32} {fig.get('rps', 0):8.1f} req/s   p50 {fig.get('50%', '?'):>9}   "
-              f"p99 {fig.get('99%', '?'):>9}   non-2xx {fig.get('non2xx', 0)}")  # fmt: skip
-    print(f"  {'peer: pgbench -N (3 statements)':<32} {float(tps):8.1f} tx/s    mean {latency} ms")
-
-
-PEER_SETUP_SCRIPT = """
-import django
-django.setup()
-from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
-user = User.objects.create_user("bench")
-print(Token.objects.create(user=user).key)
-"""
+    print(f"[pgbench] -N (3 statements), 16 clients: {tps} tx/s, mean {latency} ms")
 
 
 def main() -> None:
@@ -268,15 +187,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--http", type=int, default=0, help="seconds of HTTP intake load (needs wrk)")
     parser.add_argument("--measure-only", action="store_true", help="measure the database as it is; no reset")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 measured best on 2 cores)")
+    parser.add_argument("--http-only", action="store_true", help="only the intake figures, on the database as it is")
+    parser.add_argument("--workers", default="2", help="gunicorn workers per server, e.g. 2,3,4 (each measured)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--port", type=int, default=18765, help="first of three ports on 127.0.0.1")
     args = parser.parse_args()
     setup_django()
-    if args.measure_only:
+    if args.measure_only and not args.http_only:
         bench_size(0, args.due, args.repeat)
-    for size in [int(s) for s in args.sizes.split(",") if s and not args.measure_only]:
+    for size in [int(s) for s in args.sizes.split(",") if s and not (args.measure_only or args.http_only)]:
         bench_size(size, args.due, args.repeat)
+    bench_intake_inprocess(args.repeat)
     if args.http:
-        bench_http(args.http, args.workers)
+        from bench.intake_load import bench_http
+
+        workers = [int(w) for w in args.workers.split(",") if w]
+        bench_http(args.http, workers, args.threads, args.rounds, args.port)
+        bench_pgbench(args.http)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ goes through dispatch.worktime.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -150,7 +151,8 @@ def record_missed_deadline(clock: SlaClock, now: datetime) -> None:
         clock.breached_at = clock.due_at
 
 
-def start_clock(event: Event, step: str, at: datetime) -> SlaClock | None:
+def _new_clock(event: Event, step: str, at: datetime) -> SlaClock | None:
+    """A clock for `step` started at `at`, scheduled but not saved (None: no policy applies)."""
     policy = policy_for(event.category, event.urgency, step)
     if policy is None:
         return None
@@ -167,7 +169,13 @@ def start_clock(event: Event, step: str, at: datetime) -> SlaClock | None:
     )
     clock.original_due_at = add_minutes(at, limit, cal, working)
     _schedule(clock, cal, at)
-    clock.save()
+    return clock
+
+
+def start_clock(event: Event, step: str, at: datetime) -> SlaClock | None:
+    clock = _new_clock(event, step, at)
+    if clock is not None:
+        clock.save()
     return clock
 
 
@@ -175,10 +183,7 @@ def _running(event: Event, step: str) -> SlaClock | None:
     return SlaClock.objects.filter(event=event, step=step, stopped_at__isnull=True).first()
 
 
-def stop_clock(event: Event, step: str, at: datetime) -> None:
-    clock = _running(event, step)
-    if clock is None:
-        return
+def _stop(clock: SlaClock, event: Event, at: datetime) -> None:
     if clock.paused_at is not None:
         _resume(clock, at)
     clock.stopped_at = at
@@ -190,7 +195,39 @@ def stop_clock(event: Event, step: str, at: datetime) -> None:
         clock.breached_at = clock.due_at
     clock.light = Light.RED if clock.breached_at else clock.light
     clock.next_check_at = None
+
+
+def stop_clock(event: Event, step: str, at: datetime) -> None:
+    clock = _running(event, step)
+    if clock is None:
+        return
+    _stop(clock, event, at)
     clock.save()
+
+
+def plan_new_event(event: Event, actions: Sequence[str], at: datetime) -> list[SlaClock]:
+    """The clocks of an event not written yet, after `actions` at `at` (e.g. file, then dispatch).
+
+    Intake's hot path: the same starts and stops as `on_action`, in memory, so the caller inserts
+    the clocks in one statement and the event row with its due time and light already set (no
+    clock is read back, no event UPDATE). Only starting and stopping actions apply to a new event.
+    """
+    clocks: list[SlaClock] = []
+    for action in actions:
+        if action in ("submit_result", "close", "reopen"):  # their outcomes read stored clocks
+            raise ValueError(f"{action} does not apply to a new event")
+        for op, step in ACTIONS[action]:
+            if op == START:
+                if (clock := _new_clock(event, step, at)) is not None:
+                    clocks.append(clock)
+            elif op == STOP:
+                running = next((c for c in clocks if c.step == step and c.stopped_at is None), None)
+                if running is not None:
+                    _stop(running, event, at)
+            else:
+                raise ValueError(f"{action} pauses or resumes clocks: not for a new event")
+    event.due_at, event.light = _due_and_light([c for c in clocks if c.stopped_at is None])
+    return clocks
 
 
 def _pause(clock: SlaClock, at: datetime) -> None:
@@ -257,14 +294,19 @@ def _cycle_start(event: Event) -> datetime:
     return overall.started_at if overall else event.reported_at
 
 
+def _due_and_light(running: Sequence[SlaClock]) -> tuple[datetime | None, str]:
+    """The nearest due time of the running, unpaused clocks and the worst light of all running ones."""
+    active = [c for c in running if c.paused_at is None]
+    due = min((c.due_at for c in active), default=None)
+    order: dict[str, int] = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+    light = max((c.light for c in running), key=lambda v: order[v], default=Light.GREEN)
+    return due, light
+
+
 def sync_event(event: Event, now: datetime | None = None) -> None:
     """Copy the nearest due time and the worst light of running clocks onto the event."""
     now = now or timezone.now()
-    clocks = list(SlaClock.objects.filter(event=event, stopped_at__isnull=True))
-    active = [c for c in clocks if c.paused_at is None]
-    due = min((c.due_at for c in active), default=None)
-    order: dict[str, int] = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
-    light = max((c.light for c in clocks), key=lambda v: order[v], default=Light.GREEN)
+    due, light = _due_and_light(list(SlaClock.objects.filter(event=event, stopped_at__isnull=True)))
     if (event.due_at, event.light) != (due, light):
         event.due_at, event.light = due, light
         type(event).objects.filter(pk=event.pk).update(due_at=due, light=light)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
 
 from incidents.models import OPEN_STATES, Category, Event
 
@@ -42,13 +42,17 @@ def likely_duplicates(
 ) -> list[Duplicate]:
     """Open events of the same category within the radius and time window, nearest first.
 
-    `among` narrows the search to what the asking user may see.
+    `among` narrows the search to what the asking user may see. One query: a bounding box and
+    time range that the partial index `event_open_duplicate_box` (category, latitude, longitude,
+    reported_at; open events only) answers, no model ordering, the nearest `limit` by the local
+    planar distance (exact enough at these few hundred metres to rank) sorted in the database,
+    and only the columns a caller shows. Then the great-circle distance cuts the box to the circle.
     """
     radius = radius_m if radius_m is not None else settings.DUPLICATE_RADIUS_METERS
     window = window_hours if window_hours is not None else settings.DUPLICATE_WINDOW_HOURS
-    # A bounding box the indexes can use, then the exact distance in Python.
     dlat = math.degrees(radius / EARTH_RADIUS_M)
-    dlon = dlat / max(math.cos(math.radians(latitude)), 0.01)
+    shrink = max(math.cos(math.radians(latitude)), 0.01)  # a degree of longitude is this much shorter
+    dlon = dlat / shrink
     qs = (among if among is not None else Event.objects.all()).filter(
         category=category,
         state__in=OPEN_STATES,
@@ -59,13 +63,15 @@ def likely_duplicates(
     )
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    # Distances from bare coordinates; only the nearest few become Event objects.
-    near = []
-    for pk, lat, lon in qs.values_list("pk", "latitude", "longitude")[:200]:
-        d = distance_m(latitude, longitude, lat, lon)
-        if d <= radius:
-            near.append((round(d, 1), -pk))
-    near.sort()
-    nearest = near[:limit]
-    events = qs.select_related("category").in_bulk([-neg_pk for _d, neg_pk in nearest])
-    return [Duplicate(events[-neg_pk], d) for d, neg_pk in nearest if -neg_pk in events]  # deleted meanwhile
+    north, east = F("latitude") - latitude, (F("longitude") - longitude) * shrink
+    nearest = (
+        qs.annotate(planar=ExpressionWrapper(north * north + east * east, output_field=FloatField()))
+        .order_by("planar", "-pk")  # replaces the model's ORDER BY reported_at DESC
+        .only(*SHOWN)[:limit]
+    )
+    found = [Duplicate(e, round(distance_m(latitude, longitude, e.latitude, e.longitude), 1)) for e in nearest]
+    return sorted((d for d in found if d.distance_m <= radius), key=lambda d: (d.distance_m, -d.event.pk))
+
+
+# What callers show of a duplicate (the API its code; the report form its title, state and link).
+SHOWN = ("id", "code", "title", "state", "category_id", "latitude", "longitude")

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.geometry import PointPicker
 from accounts.models import Department, OrgUnit, Tier
 from incidents.generator_texts import event_text
 from incidents.history import GENESIS, compute_anchor, compute_hash
@@ -174,6 +175,8 @@ def generate(
     now = timezone.now()
     grid_units = {g.pk: g for g in OrgUnit.objects.filter(tier=Tier.GRID)}
     grids = [(g.pk, g.path, g.code) for g in grid_units.values()]
+    places = {pk: PointPicker(b) for pk, b in OrgUnit.objects.filter(tier=Tier.GRID).values_list("id", "boundary")}
+    place_rng = random.Random(seed + 1)  # noqa: S311 - its own stream: the rest of the data stays as it was
     units = {u.code: u.pk for u in OrgUnit.objects.filter(tier__in=[Tier.STREET, Tier.DISTRICT])}
     depts = {(d.org_unit.code, d.type.code): d.pk for d in Department.objects.select_related("org_unit", "type")}
     dept_codes = dict(Department.objects.values_list("pk", "code"))
@@ -210,6 +213,7 @@ def generate(
             event_rows, record_rows, clock_rows = [], [], []
             for i in range(chunk_start, min(events, chunk_start + CHUNK)):
                 grid_id, path, _code = grids[rng.randrange(len(grids))]
+                latitude, longitude = places[grid_id].pick(place_rng)
                 codes = path.strip("/").split("/")
                 street = codes[2]
                 cat = rng.choices(cats, weights)[0]
@@ -285,7 +289,7 @@ def generate(
                     "id": eid, "code": f"{city}{reported:%Y%m%d}{eid:07d}", "title": title,
                     "description": description,
                     "category_id": cat.pk, "urgency": cat.default_urgency, "source": source,
-                    "latitude": 30.0, "longitude": 120.0, "address": "", "grid_id": grid_id, "area_path": path,
+                    "latitude": latitude, "longitude": longitude, "address": "", "grid_id": grid_id, "area_path": path,
                     "reporter_name": "", "reporter_phone": "", "state": final, "version": len(steps),
                     "owner_unit_id": units.get(street), "lead_department_id": lead if dispatched else None,
                     "merged_into_id": None, "self_handled": False, "rework_count": 0, "return_count": returns,

@@ -173,6 +173,24 @@ def append(event: Event, *, save_anchor: bool = True, **fields) -> EventRecord:
     return record
 
 
+def chain_new(event: Event, entries: list[dict]) -> list[EventRecord]:
+    """The first records of an event not written yet, chained from GENESIS, and its anchor.
+
+    Intake's hot path: a new event has no records, so nothing is read; each entry holds a record's
+    fields (with its own `to_state`). The event must carry its id and its row as it will be
+    inserted (the anchor binds both); the caller inserts the event, then the records in one statement.
+    """
+    records: list[EventRecord] = []
+    prev_hash = GENESIS
+    for seq, fields in enumerate(entries, start=1):
+        record = EventRecord(event=event, seq=seq, prev_hash=prev_hash, **fields)
+        record.data = json.loads(json.dumps(record.data or {}, ensure_ascii=False))
+        record.hash = prev_hash = compute_hash(record)
+        records.append(record)
+    event.history_anchor = compute_anchor(event, len(records), prev_hash)
+    return records
+
+
 # --- verification
 
 

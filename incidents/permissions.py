@@ -12,16 +12,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
-from accounts.models import (
-    Department,
-    DepartmentUserObjectPermission,
-    Membership,
-    OrgUnit,
-    OrgUnitUserObjectPermission,
-    Role,
-    User,
-)
+from accounts.models import Department, OrgUnit, Role, User
 from accounts.roles import DEPARTMENT_PERMISSIONS, UNIT_PERMISSIONS
+from accounts.selectors import grants_of, has_department_permission
 from core.errors import NotPermitted
 from incidents.models import Event
 
@@ -49,34 +42,27 @@ def _roles_with(codename: str, table: dict[str, tuple[str, ...]]) -> list[str]:
 
 
 def unit_grant(user: User, codename: str, unit: OrgUnit) -> Acting | None:
-    """The most specific grant of `codename` on `unit` or above, as an Acting; None if there is none."""
+    """The most specific grant of `codename` on `unit` or above, as an Acting; None if there is none.
+
+    Read from the user's grants (accounts.selectors.grants_of: one query per user object).
+    """
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    grant = (
-        OrgUnitUserObjectPermission.objects.filter(
-            user=user, permission__codename=codename, content_object__code__in=unit.depth_codes
-        )
-        .select_related("content_object")
-        .order_by("-content_object__tier")
-        .first()
-    )
-    if grant is None:
+    grants = grants_of(user)
+    codes = set(unit.depth_codes)
+    granting = [granted for name, granted in grants.units if name == codename and granted.code in codes]
+    if not granting:
         return None
-    granting_unit = grant.content_object
+    granting_unit = max(granting, key=lambda u: u.tier)
     roles = _roles_with(codename, UNIT_PERMISSIONS)
-    held = set(
-        Membership.objects.filter(user=user, org_unit=granting_unit, role__in=roles).values_list("role", flat=True)
-    )
-    role = next((r for r in roles if r in held), "")
+    role = next((r for r in roles if (granting_unit.pk, r) in grants.roles), "")
     return Acting(user=user, role=role, unit=granting_unit)
 
 
 def department_grant(user: User | None, codename: str, department: Department | None) -> Acting | None:
     if department is None or user is None or not user.is_authenticated or not user.is_active:
         return None
-    if not DepartmentUserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, content_object=department
-    ).exists():
+    if not has_department_permission(user, codename, department):
         return None
     roles = _roles_with(codename, DEPARTMENT_PERMISSIONS)
     return Acting(user=user, role=roles[0] if roles else "", department=department)

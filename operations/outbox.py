@@ -7,11 +7,15 @@ letter (死信): it keeps its last error and attempt count, the drain skips it,
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,6 +48,16 @@ def outbox_put(topic: str, *, event=None, payload: dict | None = None) -> Outbox
     return message
 
 
+def outbox_put_many(messages: Sequence[tuple[str, object, dict]]) -> list[OutboxMessage]:
+    """Several side effects (topic, event, payload) in one INSERT, in order; one kick after commit."""
+    rows = [OutboxMessage(topic=topic, event=event, payload=payload) for topic, event, payload in messages]
+    if not rows:
+        return []
+    created = OutboxMessage.objects.bulk_create(rows)
+    kick_on_commit(_kick)
+    return created
+
+
 def kick_on_commit(func) -> None:
     """Run `func` after commit, once per transaction however many messages it wrote.
 
@@ -56,12 +70,72 @@ def kick_on_commit(func) -> None:
     transaction.on_commit(func, robust=True)
 
 
+class _Coalesce:
+    """At most two kicks per OUTBOX_KICK_SECONDS per process: one at once, one at the window's end.
+
+    The drain takes every pending message in batches, so a kick a second wakes the worker as
+    often as it can use; a kick per intake queued thousands of tasks when no worker ran. The first
+    kick of a window goes at once (a quiet system delivers without delay); the first one refused
+    after it is sent with a countdown to the window's end, so a message committed just after a
+    drain waits at most a window, not for beat's minute drain (citygov.settings
+    CELERY_BEAT_SCHEDULE), which stays the backstop for a broker that was down.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: float | None = None  # when the last immediate kick went
+        self._trailing = False  # a kick with a countdown is queued for the current window
+        self._local = threading.local()  # kicks held back by `deferred_kicks` in this thread
+
+    def countdown(self) -> float | None:
+        """0 to kick now, seconds to kick later, None not to kick."""
+        interval = float(getattr(settings, "OUTBOX_KICK_SECONDS", 1.0))
+        now = time.monotonic()
+        with self._lock:
+            if self._last is None or now - self._last >= interval:
+                self._last, self._trailing = now, False
+                return 0.0
+            if not self._trailing:
+                self._trailing = True
+                return self._last + interval - now
+            return None
+
+
+_coalesce = _Coalesce()
+
+
+@contextlib.contextmanager
+def deferred_kicks() -> Iterator[None]:
+    """Hold back the kicks of everything committed inside, then kick once (bulk dispatch: one
+    transaction per event, one round of deliveries for all of them)."""
+    local = _coalesce._local
+    outer = getattr(local, "held", None)
+    local.held = False if outer is None else outer
+    try:
+        yield
+    finally:
+        wanted, local.held = local.held, outer
+        if wanted and outer is None:
+            _send(0.0)
+
+
 def _kick() -> None:
+    held = getattr(_coalesce._local, "held", None)
+    if held is not None:
+        _coalesce._local.held = True
+        return
+    countdown = _coalesce.countdown()
+    if countdown is not None:
+        _send(countdown)
+
+
+def _send(countdown: float) -> None:
     # By name: operations.tasks registers the task and imports this module, not the other way round.
+    options = {"countdown": countdown} if countdown > 0 else {}
     try:
         # ignore_result: a kick wants no result; without it the Redis result backend subscribes
         # to the result channel first, and a request waits for a Redis that is down.
-        current_app.send_task(DRAIN_TASK, ignore_result=True)
+        current_app.send_task(DRAIN_TASK, ignore_result=True, **options)
     except Exception:  # broker down: the periodic drain delivers it later
         log.warning("outbox: broker unreachable, message left for the periodic drain", exc_info=True)
 

@@ -21,7 +21,12 @@ INSTALLED_APPS = [
     "tickets",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
-DATABASES = {"default": dj_database_url.parse(os.environ["PEER_DATABASE_URL"])}
+# Persistent connections as citygov's production settings (bench/run.py sets the same for all three).
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["PEER_DATABASE_URL"], conn_max_age=int(os.environ.get("PEER_CONN_MAX_AGE", "0"))
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 ROOT_URLCONF = "urls"

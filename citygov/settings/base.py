@@ -212,6 +212,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The static beat schedule. Periodic work is an idempotent scan, so a missed
 # or doubled tick is harmless.
+# At most one outbox kick (a send_task waking the worker) per this many seconds per process; the
+# drain takes every pending message, and the beat's drain below is the backstop (operations.outbox).
+OUTBOX_KICK_SECONDS = env_float("OUTBOX_KICK_SECONDS", 1.0)
 CELERY_BEAT_SCHEDULE: dict = {
     # Catches outbox messages whose after-commit kick was lost (broker down, worker killed).
     "drain-outbox": {"task": "dispatch.deliver_outbox", "schedule": env_float("OUTBOX_DRAIN_SECONDS", 60.0)},

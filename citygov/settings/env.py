@@ -98,7 +98,7 @@ def _postgres_from_parts() -> dict | None:
         "USER": env_str("POSTGRES_USER", "postgres"),
         "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
         "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 0),
-        "CONN_HEALTH_CHECKS": False,
+        "CONN_HEALTH_CHECKS": env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
         "DISABLE_SERVER_SIDE_CURSORS": False,
     }
 
@@ -135,7 +135,11 @@ def database_from_env(default_sqlite: Path) -> dict:
             "DATABASE_URL is malformed (expected postgres://USER:PASSWORD@HOST:PORT/NAME). " + _PERCENT_HINT
         )
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL could not be parsed ({exc}). {_PERCENT_HINT}") from None
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):

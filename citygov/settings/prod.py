@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from citygov.settings.base import *  # noqa: F403
-from citygov.settings.base import CSP_STRICT_POLICY, SECRET_KEY
+from citygov.settings.base import CSP_STRICT_POLICY, DATABASES, SECRET_KEY
 from citygov.settings.env import env_bool, env_int, env_list
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
@@ -51,3 +51,10 @@ STORAGES = {
 # Content-Security-Policy: only our own origin; assets are vendored, no CDN. The API docs
 # pages add a per-request nonce for their inline init code (interfaces.middleware).
 CSP_HEADER = CSP_STRICT_POLICY
+
+# Persistent database connections: a new connection per request cost intake 1.4x in-process
+# (#20). Each gunicorn worker thread holds one, so the pool is web processes x workers x threads;
+# keep it under PostgreSQL's max_connections with room for Celery and admin (docs/DEPLOY.md).
+# The health check replaces a connection the database closed (restart, idle timeout) before use.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)

@@ -17,3 +17,5 @@ INTAKE_RATE_PER_USER_PER_MINUTE = 100_000
 INTAKE_RATE_PER_KEY_PER_MINUTE = 100_000
 # Another process's edit is seen at once (production checks at most once a second).
 PROCESS_CACHE_CHECK_SECONDS = 0
+# Every after-commit kick is sent, as the kick tests expect (production coalesces them, one a second).
+OUTBOX_KICK_SECONDS = 0.0

@@ -122,6 +122,13 @@ class Event(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["lead_department", "state"], name="event_lead_state"),
             # Duplicate detection: same category, recent, open.
             models.Index(fields=["category", "reported_at"], name="event_category_reported"),
+            # The duplicate search at intake (incidents.duplicates): open events only, a latitude
+            # band read as a range, longitude and time checked inside the index.
+            models.Index(
+                fields=["category", "latitude", "longitude", "reported_at"],
+                condition=models.Q(state__in=[s.value for s in OPEN_STATES]),
+                name="event_open_duplicate_box",
+            ),
             models.Index(fields=["state", "reported_at"], name="event_state_reported"),
             # Queues sorted by deadline.
             models.Index(fields=["owner_unit", "due_at"], name="event_owner_due"),

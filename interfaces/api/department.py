@@ -98,7 +98,11 @@ class _DepartmentView(APIView):
 
     def own_event(self, request, code: str) -> Event:
         """The caller's own event (it leads it), or 404 for anything else."""
-        event = Event.objects.filter(code=code, lead_department=request.user.department).first()
+        event = (
+            Event.objects.filter(code=code, lead_department=request.user.department)
+            .only("id", "code", "state", "version")
+            .first()
+        )
         if event is None:
             raise NotFound("No such event for this department.")
         return event
@@ -110,8 +114,13 @@ class DepartmentEventState(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-def _state(event: Event) -> dict:
-    event.refresh_from_db()
+def _state(event: Event, changed: object) -> dict:
+    """The event after the operation: the service's own copy of it when it returns the event (no
+    re-read); else (a request to decide, which adds a history record) its three fields read again."""
+    if isinstance(changed, Event) and changed.pk == event.pk:
+        event = changed
+    else:
+        event.refresh_from_db(fields=["code", "state", "version"])
     return {"code": event.code, "state": event.state, "version": event.version}
 
 
@@ -146,7 +155,7 @@ def _department_view(op: Operation) -> type[_DepartmentView]:
             event = self.own_event(request, code)
             data = input_class(data=request.data)
             data.is_valid(raise_exception=True)
-            table.perform(
+            changed = table.perform(
                 op,
                 actor=None,
                 acting=request.user.acting,
@@ -154,7 +163,7 @@ def _department_view(op: Operation) -> type[_DepartmentView]:
                 values=parsed_values(op, request.user, data.validated_data),
                 expected_version=data.validated_data.get("expected_version"),
             )
-            return Response(_state(event), status=status)
+            return Response(_state(event, changed), status=status)
 
     DepartmentOperationView.__name__ = f"Department{op.name.title().replace('-', '')}View"
     DepartmentOperationView.__doc__ = f"{op.name.replace('-', ' ').capitalize()}, by the lead department's own system."

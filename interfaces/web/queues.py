@@ -171,7 +171,7 @@ def quick_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def bulk_dispatch(request: HttpRequest) -> HttpResponse:
-    """Dispatch several events to one department; each goes through the service on its own."""
+    """Dispatch several events to one department: one transaction each, one wake-up of the worker."""
     try:
         department = Department.objects.get(pk=int(request.POST.get("department", "")))
     except (ValueError, Department.DoesNotExist):
@@ -181,20 +181,19 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.error(request, _("Tick the events to dispatch."))
         return redirect("console")
-    done, failed = [], []
-    for event in events_for_user(request.user).filter(pk__in=ids):
+    failed: list[str] = []
+    versions, codes = [], {}
+    for event in events_for_user(request.user).filter(pk__in=ids).only("id", "code"):
         # Each ticked row carries the version the operator saw: a row that changed since is refused.
         version = seen_version(request, f"version-{event.pk}")
         if version is None:
             failed.append(f"{event.code}: {STALE_PAGE}")
             continue
-        try:
-            services.event_dispatch(
-                actor=request.user, event_id=event.pk, department=department, expected_version=version
-            )
-            done.append(event.code)
-        except ServiceError as exc:
-            failed.append(f"{event.code}: {said(exc)}")
+        versions.append((event.pk, version))
+        codes[event.pk] = event.code
+    result = services.events_dispatch(actor=request.user, department=department, versions=versions)
+    done = result.done
+    failed += [f"{codes[pk]}: {said(why)}" for pk, why in result.failed.items()]
     if done:
         messages.success(request, _("Dispatched %(n)d events to %(dept)s.") % {"n": len(done), "dept": department.name})
     for line in failed:

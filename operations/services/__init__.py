@@ -12,6 +12,7 @@ from operations.services.approvals import (
     request_decide,
     suspension_request,
 )
+from operations.services.bulk import BulkResult, events_dispatch
 from operations.services.intake import FiledEvent, event_file
 from operations.services.lifecycle import (
     RESULT_ACTIONS,
@@ -35,6 +36,7 @@ from operations.services.warnings import warning_file, warning_level_changed, wa
 __all__ = [
     "RESULT_ACTIONS",
     "BatchTooLarge",
+    "BulkResult",
     "FiledEvent",
     "Received",
     "event_accept",
@@ -52,6 +54,7 @@ __all__ = [
     "event_submit_result",
     "event_urge",
     "event_verify",
+    "events_dispatch",
     "extension_request",
     "invalidation_request",
     "readings_receive",

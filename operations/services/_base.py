@@ -16,16 +16,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from accounts.models import User
+from accounts.models import Department, User
 from core.errors import Conflict, InvalidInput, NotFound
 from core.stored_files import keep_until_commit
 from dispatch import sla
+from dispatch.models import RoutingSuggestion, SlaClock
 from incidents import history
-from incidents.models import REQUEST_STATES, ApprovalRequest, Attachment, Event, EventRecord, RequestStatus, State
+from incidents.models import (
+    REQUEST_STATES,
+    ApprovalRequest,
+    Attachment,
+    AttachmentKind,
+    Event,
+    EventRecord,
+    RequestStatus,
+    State,
+)
 from incidents.permissions import Acting
 from incidents.photos import ProcessedPhoto
+from incidents.related import remember_related
 from incidents.selectors import events_for_user
-from operations.outbox import outbox_put
+from operations.outbox import outbox_put, outbox_put_many
 
 REASON_MAX = 2000
 
@@ -239,3 +250,106 @@ def withdraw_pending(event: Event, acting: Acting, at: datetime, kinds: Sequence
         request.decided_by, request.decided_at, request.decision_note = acting.user, at, why
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     return [r.pk for r in pending]
+
+
+class NewEvent:
+    """An event being filed, and what happens to it before its transaction ends, written once.
+
+    Intake's hot path (#20): the event row is inserted once, already in its final state (code,
+    version, due time, light, anchor, department), and its clocks, records and outbox messages
+    go in one INSERT each. Nothing is read back: a new event has no records (the chain starts at
+    GENESIS), no pending requests and no co-handlers but those set here. The actions are the same
+    ones the services run on a stored event (file, then the auto-dispatch's `apply_dispatch`).
+    """
+
+    def __init__(self, event: Event, acting: Acting) -> None:
+        self.event = event
+        self.acting = acting
+        self.actions: list[str] = []
+        self.entries: list[dict] = []
+        self.messages: list[tuple[str, Event, dict]] = []
+        self.photos: Sequence[ProcessedPhoto] = ()
+        self.co_departments: list[Department] = []
+        self.suggestion: tuple[RoutingSuggestion, list[Department]] | None = None
+
+    def suggest(self, suggestion: RoutingSuggestion, co_departments: list[Department]) -> None:
+        """What a suggest-mode rule proposes, written with the event."""
+        self.suggestion = (suggestion, co_departments)
+
+    def add(
+        self,
+        action: str,
+        acting: Acting,
+        *,
+        from_state: str,
+        at: datetime,
+        data: dict,
+        reason: str = "",
+        topic: str | None = None,
+        payload: dict | None = None,
+    ) -> None:
+        """One more change to the new event: its history record and its outbox message."""
+        if self.entries:
+            self.event.version += 1  # one record per change, as commit() keeps it
+        self.actions.append(action)
+        self.entries.append(
+            {
+                "action": action,
+                "actor": acting.user,
+                "actor_role": acting.role,
+                "actor_unit": acting.unit,
+                "actor_department": acting.department,
+                "from_state": from_state,
+                "to_state": self.event.state,
+                "reason": reason,
+                "data": data,
+                "created_at": at,
+            }
+        )
+        event = self.event
+        self.messages.append(
+            (
+                topic or f"event.{action}",
+                event,
+                payload
+                if payload is not None
+                else {
+                    "event": event.pk,
+                    "code": event.code,
+                    "action": action,
+                    "record": len(self.entries),
+                    "state": event.state,
+                    "lead": event.lead_department.code if event.lead_department is not None else None,
+                    "co": sorted(d.code for d in self.co_departments),
+                },
+            )
+        )
+
+    def write(self, at: datetime, written: list[str]) -> None:
+        """Insert it all: the photos (the filing record names their ids), the event, then one
+        INSERT each for clocks, records, co-handlers and outbox messages.
+
+        The photos go first: Django's foreign keys are checked at commit (DEFERRABLE INITIALLY
+        DEFERRED on PostgreSQL and SQLite), and their ids are part of the first record's hash.
+        """
+        event = self.event
+        before = save_photos(event, self.photos, AttachmentKind.BEFORE, self.acting, at, written)
+        self.entries[0]["data"]["photos"] = photo_data(before)
+        clocks = sla.plan_new_event(event, self.actions, at)
+        records = history.chain_new(event, self.entries)
+        event.save(force_insert=True)
+        SlaClock.objects.bulk_create(clocks)
+        EventRecord.objects.bulk_create(records)
+        through = Event.co_departments.through
+        if self.co_departments:
+            through.objects.bulk_create([through(event=event, department=d) for d in self.co_departments])
+        if self.suggestion is not None:
+            suggestion, co = self.suggestion
+            suggestion.save(force_insert=True)
+            if co:
+                link = RoutingSuggestion.co_departments.through
+                link.objects.bulk_create([link(routingsuggestion=suggestion, department=d) for d in co])
+        outbox_put_many(self.messages)
+        # What the response shows, as written: nobody reads it back.
+        remember_related(event, "co_departments", self.co_departments)
+        remember_related(event, "attachments", before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -12,30 +13,30 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.grid_index import locate_grid
+from accounts.grid_index import locate_grid, unit_above
 from accounts.models import OrgUnit, Tier, User
 from core.errors import InvalidInput, NotPermitted, RateLimited
 from core.ratelimit import allow
-from dispatch import sla
 from dispatch.models import RoutingMode, RoutingSuggestion
 from dispatch.routing import Decision, decide, situation_of
+from incidents.codes import event_code, reserve_event_id
 from incidents.duplicates import Duplicate, likely_duplicates
 from incidents.models import AttachmentKind, Category, Event, Source, Urgency
 from incidents.permissions import SYSTEM, Acting, require_unit
 from incidents.photos import process_photos
+from incidents.reference import category_by_code
 from incidents.selectors import events_for_user
-from operations.outbox import outbox_put
 from operations.services._base import (
+    NewEvent,
     commit,
     optional_text,
     photo_data,
-    record,
     run_transition,
     save_photos,
     written_files,
 )
 from operations.services.learned import dispatch_by_model
-from operations.services.lifecycle import event_dispatch
+from operations.services.lifecycle import apply_dispatch
 
 
 @dataclass
@@ -61,7 +62,7 @@ def _resolve_category(category: Category | str | None, errors: dict[str, str]) -
     if isinstance(category, Category):
         found = category
     else:
-        found = Category.objects.filter(code=str(category or "").strip()).select_related("parent").first()
+        found = category_by_code(str(category or "").strip())
         if found is None:
             errors["category"] = _("Unknown category %(code)s.") % {"code": category}
             return None
@@ -90,8 +91,7 @@ def _check_rate(acting: Acting, rate_key: str | None) -> None:
 
 def owning_unit_for(grid: OrgUnit) -> OrgUnit:
     """New events wait for the operators of the street (街镇) that contains their grid."""
-    street_code = grid.depth_codes[Tier.STREET - 1]
-    return OrgUnit.objects.get(code=street_code)
+    return unit_above(grid.depth_codes[Tier.STREET - 1])
 
 
 def event_file(
@@ -178,7 +178,10 @@ def event_file(
     now = timezone.now()
     with written_files() as written, transaction.atomic():
         owner_unit = owning_unit_for(grid)
+        # The id first (one statement), so the code, the due time and the anchor are known before
+        # the event's one INSERT (incidents.codes).
         event = Event(
+            pk=reserve_event_id(),
             title=title,
             description=(description or "").strip(),
             category=found_category,
@@ -195,32 +198,25 @@ def event_file(
             owner_unit=owner_unit,
             reported_at=now,
         )
-        event.save()
-        # City code + date + a sequence drawn from the primary key: unique and
-        # race-free without a counter row that every intake would queue on.
-        event.code = f"{grid.depth_codes[0]}{timezone.localdate(now):%Y%m%d}{event.pk:07d}"
-        before = save_photos(event, processed if not fixed_on_spot else [], AttachmentKind.BEFORE, acting, now, written)
-        sla.on_action(event, "file", now)
-        record(
-            event,
-            acting,
+        event.code = event_code(grid, now, event.pk)
+        new = NewEvent(event, acting)
+        new.add(
             "file",
+            acting,
             from_state="",
+            at=now,
             data={
                 "category": found_category.code,
                 "urgency": int(urgency_value),
                 "source": source,
                 "grid": grid.code,
                 "owner_unit": owner_unit.code,
-                "photos": photo_data(before),
                 **(record_data or {}),
             },
-            at=now,
-            save_anchor=False,
+            payload={"event": event.pk, "code": event.code, "action": "file"},
         )
-        # One UPDATE for what needed the id: the code, and the anchor that binds it.
-        Event.objects.filter(pk=event.pk).update(code=event.code, history_anchor=event.history_anchor)
         if fixed_on_spot:
+            new.write(now, written)  # filed (no photo before: they show the result), then fixed
             from_state = run_transition(event, event.to_self_handled, _("fix on the spot"))
             event.self_handled = True
             event.handled_at = now
@@ -236,9 +232,9 @@ def event_file(
                 at=now,
             )
         else:
-            outbox_put("event.file", event=event, payload={"event": event.pk, "code": event.code, "action": "file"})
-            route_new_event(event)
-            event.refresh_from_db()
+            new.photos = processed
+            route_new_event(event, new, now)
+            new.write(now, written)
     # Only events the filer may see: a point near a district border must not reveal the
     # neighbour's event codes. Callers without a user (Open311) get none.
     duplicates = likely_duplicates(
@@ -252,28 +248,25 @@ def event_file(
     return FiledEvent(event=event, duplicates=duplicates)
 
 
-def route_new_event(event: Event) -> Decision:
-    """Run the routing rules on a freshly filed event, inside its transaction.
+def route_new_event(event: Event, new: NewEvent, at: datetime) -> Decision:
+    """Run the routing rules on an event being filed, before it is written.
 
-    auto → dispatched at once by the system (派遣, through the same service an operator uses);
-    suggest → a suggestion for the operator; no match → it waits for the operators that own it.
+    auto → dispatched at once by the system (派遣: the same `apply_dispatch` an operator's dispatch
+    runs, as a second change of the new event); suggest → a suggestion for the operator, written
+    with the event; no match → it waits for the operators that own it.
     """
     decision = decide(situation_of(event))
     winner = decision.winner
     if winner is None or winner.department is None:  # a winner always names its department
-        dispatch_by_model(event)
+        dispatch_by_model(event, new, at)
         return decision
     rule, department = winner.rule, winner.department
+    co = list(dict.fromkeys(decision.co_departments))
     if rule.mode == RoutingMode.AUTO:
-        event_dispatch(
-            actor=None,
-            acting=SYSTEM,
-            event_id=event.pk,
-            department=department,
-            co_departments=decision.co_departments,
-            note=_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name},
-        )
+        note = optional_text(_("Auto-dispatched by rule %(rule)s") % {"rule": rule.name}, "note")
+        from_state, data = apply_dispatch(SYSTEM, event, department, co, at)
+        new.co_departments = co
+        new.add("dispatch", SYSTEM, from_state=from_state, at=at, reason=note, data=data)
     else:
-        suggestion = RoutingSuggestion.objects.create(event=event, rule=rule, department=department)
-        suggestion.co_departments.set(decision.co_departments)
+        new.suggest(RoutingSuggestion(event=event, rule=rule, department=department), co)
     return decision

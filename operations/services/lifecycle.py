@@ -8,6 +8,7 @@ side effects, in one transaction. Nothing else changes an event's state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.core.files import File
 from django.utils import timezone
@@ -53,7 +54,7 @@ def _operator(actor: User | None, event: Event, what: str) -> Acting:
     return OPERATOR.require(actor, event, what)
 
 
-def _check_departments(acting: Acting, event: Event, lead: Department, co: Sequence[Department]) -> None:
+def check_departments(acting: Acting, event: Event, lead: Department, co: Sequence[Department]) -> None:
     """A department may take the event when it serves the event's location and the dispatcher's jurisdiction."""
     errors: dict[str, str] = {}
     for field, dept in [("department", lead)] + [("co_departments", d) for d in co]:
@@ -82,37 +83,34 @@ def event_dispatch(
     note: str = "",
     expected_version: int | None = None,
     acting: Acting | None = None,
-    decided_by: dict | None = None,
 ) -> Event:
-    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办).
-
-    `decided_by` is recorded in the history's data as "decided_by" (e.g. the learned model and its confidence)."""
+    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办)."""
     note = optional_text(note, "note")
     co = list(dict.fromkeys(co_departments))
     with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = acting or _operator(actor, event, _("dispatch events"))
-        _check_departments(acting, event, department, co)
-        from_state = run_transition(event, event.to_dispatched, _("dispatch"))
         now = timezone.now()
-        event.lead_department = department
-        event.dispatched_at = now
-        event.first_dispatched_at = event.first_dispatched_at or now
-        event.accepted_at = None
+        from_state, data = apply_dispatch(acting, event, department, co, now)
         event.co_departments.set(co)
-        commit(
-            event,
-            acting,
-            "dispatch",
-            from_state=from_state,
-            reason=note,
-            data={
-                "department": department.code,
-                "co_departments": _department_codes(co),
-                **({"decided_by": decided_by} if decided_by else {}),
-            },
-            at=now,
-        )
+        commit(event, acting, "dispatch", from_state=from_state, reason=note, data=data, at=now)
     return event
+
+
+def apply_dispatch(
+    acting: Acting, event: Event, department: Department, co: Sequence[Department], now: datetime
+) -> tuple[str, dict]:
+    """The dispatch itself, on the event in memory: checks, transition, the row's new facts.
+
+    Returns the state it left and the history record's data. Shared by `event_dispatch` and
+    intake's auto-dispatch (which writes the new event once, already dispatched).
+    """
+    check_departments(acting, event, department, co)
+    from_state = run_transition(event, event.to_dispatched, _("dispatch"))
+    event.lead_department = department
+    event.dispatched_at = now
+    event.first_dispatched_at = event.first_dispatched_at or now
+    event.accepted_at = None
+    return from_state, {"department": department.code, "co_departments": _department_codes(co)}
 
 
 def event_redispatch(
@@ -129,7 +127,7 @@ def event_redispatch(
     co = list(dict.fromkeys(co_departments))
     with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = _operator(actor, event, _("redispatch events"))
-        _check_departments(acting, event, department, co)
+        check_departments(acting, event, department, co)
         if department == event.lead_department and event.state in WITH_DEPARTMENT:
             raise InvalidInput({"department": _("The event is already with %(dept)s.") % {"dept": department.name}})
         previous = event.lead_department.code if event.lead_department else None

@@ -179,7 +179,7 @@ def test_a_failure_after_photos_were_written_leaves_no_file(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("operations.services.intake.record", explode)
+    monkeypatch.setattr("incidents.history.chain_new", explode)  # after the photos, before the event row
     with pytest.raises(RuntimeError):
         file_event(photos=[png()])
     assert media_files() == files
