@@ -91,15 +91,19 @@ def fresh_process_caches():
     clear_all_local()
 
 
-@pytest.fixture(autouse=True)
-def replica_reads_through_default():
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
     """With DATABASE_REPLICA_URL set, the "replica" alias mirrors "default" (TEST MIRROR); a test's
-    data lives in default's open transaction, which another connection cannot see, so for the test
-    the alias uses default's connection, as a replica that has replayed everything would answer."""
+    data lives in default's open transaction, which another connection cannot see, so while the test
+    body runs the alias uses default's connection, as a replica that has replayed everything would.
+    A hook rather than a fixture: it runs after pytest-django has set up (and guarded) the
+    connections, whichever fixture asked for the database."""
     if "replica" not in connections:
         yield
         return
     original = connections["replica"]
     connections["replica"] = connections["default"]
-    yield
-    connections["replica"] = original
+    try:
+        yield
+    finally:
+        connections["replica"] = original

@@ -24,14 +24,13 @@ from dispatch.reports import DEFINITIONS
 from dispatch.scores import Indicator, Placing, ScoreTarget
 from interfaces.report_inputs import RankingForm, TrendForm
 
-L = gettext_lazy
 INDICATOR_COLUMNS = [
-    (Indicator.ON_TIME_RATE.value, L("按期结案率 on-time rate")),
-    (Indicator.CLOSURE_RATE.value, L("结案率 closure rate")),
-    (Indicator.REWORK_RATE.value, L("返工率 rework rate")),
-    (Indicator.RETURN_RATE.value, L("退回率 return rate")),
+    (Indicator.ON_TIME_RATE.value, gettext_lazy("按期结案率 on-time rate")),
+    (Indicator.CLOSURE_RATE.value, gettext_lazy("结案率 closure rate")),
+    (Indicator.REWORK_RATE.value, gettext_lazy("返工率 rework rate")),
+    (Indicator.RETURN_RATE.value, gettext_lazy("退回率 return rate")),
 ]
-BOARD_TITLES = {ScoreTarget.DEPARTMENT: L("Departments"), ScoreTarget.REGION: L("Regions")}
+BOARD_TITLES = {ScoreTarget.DEPARTMENT: gettext_lazy("Departments"), ScoreTarget.REGION: gettext_lazy("Regions")}
 
 
 def _headers() -> list[str]:
@@ -56,13 +55,20 @@ def _number(value: float | int | None) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
+def _arrow(p: Placing) -> str:
+    """↑ ↓ →; "new" for a row ranked now but not in the previous period; "—" for a row without a rank."""
+    if p.rank is None:
+        return "—"
+    return p.arrow or _("new")
+
+
 def _text_cells(p: Placing) -> list[str]:
     """A placing as the page and the CSV print it."""
     return [
         _number(p.rank),
         p.label,
         _number(p.score),
-        p.arrow or _("new"),
+        _arrow(p),
         _number(p.previous_rank),
         _number(p.previous_score),
         *[_percent(p.values.get(name)) for name, _label in INDICATOR_COLUMNS],
@@ -189,7 +195,7 @@ def ranking_xlsx(request: HttpRequest) -> HttpResponse:
                     p.rank,
                     p.label,
                     p.score,
-                    p.arrow or _("new"),
+                    _arrow(p),
                     p.previous_rank,
                     p.previous_score,
                     *[p.values.get(name) for name, _label in INDICATOR_COLUMNS],
