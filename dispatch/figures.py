@@ -369,7 +369,9 @@ def _add_event(row: Row, ev: Mapping[str, Any], *, overdue: bool, reworked: bool
         row.add_handling(ev["handling_minutes"])
 
 
-def _add_departments(out: Figures, events: Mapping[int, Mapping[str, Any]], found: Attribution, overdue: set[int]):
+def _add_departments(
+    out: Figures, events: Mapping[int, Mapping[str, Any]], found: Attribution, overdue: set[int]
+) -> None:
     for code in sorted(set(found.departments) | {ev["lead"] for ev in events.values() if ev["lead"]}):
         out.department(code)
     none = out.department(NO_DEPARTMENT)

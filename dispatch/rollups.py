@@ -45,7 +45,16 @@ from dispatch.figures import (
     overdue_events,
     period_bounds,
 )
-from dispatch.models import DailyRollup, RollupDay, RollupKind, RollupMark, SlaClock, SlaStep
+from dispatch.models import (
+    DailyRollup,
+    MonthlyRollup,
+    RollupDay,
+    RollupKind,
+    RollupMark,
+    RollupMonth,
+    SlaClock,
+    SlaStep,
+)
 from incidents.models import OPEN_STATES, Event
 
 logger = logging.getLogger(__name__)
@@ -169,15 +178,36 @@ def snapshot() -> Iterator[None]:
         yield
 
 
+def _sum_month(month: date) -> None:
+    """Replace the month's rows by the sums of its daily rows (one INSERT ... SELECT)."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    columns = ", ".join(COLUMNS)
+    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+    with snapshot():
+        MonthlyRollup.objects.filter(month=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {MonthlyRollup._meta.db_table} (month, area_path, kind, key, {columns}) "  # noqa: S608 - fixed names
+                f"SELECT %s, area_path, kind, key, {sums} FROM {DailyRollup._meta.db_table} "
+                "WHERE day >= %s AND day < %s GROUP BY area_path, kind, key",
+                [month, month, following],
+            )
+        RollupMonth.objects.update_or_create(month=month, defaults={"built_at": timezone.now()})
+
+
 def rebuild_days(days: Iterable[date]) -> int:
-    """Recompute each day's roll-up, replacing it; returns how many events were rolled up."""
+    """Recompute each day's roll-up, replacing it, then re-sum their months; returns how many
+    events were rolled up."""
     total = 0
+    wanted = sorted(set(days))
     with _one_builder():
-        for day in sorted(set(days)):
+        for day in wanted:
             with snapshot():
                 seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
                 total += _build(day, timezone.now())
                 RollupMark.objects.filter(id__in=seen).delete()
+        for month in sorted({day.replace(day=1) for day in wanted}):
+            _sum_month(month)
     return total
 
 
@@ -218,31 +248,57 @@ def days_q(days: list[date]) -> Q:
     return q
 
 
+def _whole_months(start: date, end: date, clean: dict[date, datetime]) -> list[date]:
+    """Months inside [start, end] whose every day is clean and whose sums are newer than its days."""
+    summed_at = dict(RollupMonth.objects.filter(month__gte=start, month__lte=end).values_list("month", "built_at"))
+    out = []
+    for month, at in sorted(summed_at.items()):
+        following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if month < start or following - timedelta(days=1) > end:
+            continue
+        days = [month + timedelta(days=n) for n in range((following - month).days)]
+        if all(day in clean and clean[day] <= at for day in days):
+            out.append(month)
+    return out
+
+
 def summed(
     path: str, start: date, end: date, clean: dict[date, datetime], *, prefix: int, kinds: Iterable[str],
     by_month: bool = False,
 ) -> dict[int, Figures]:  # fmt: skip
     """The roll-up rows of the clean days in [start, end] under `path`, summed per kind and key
-    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise)."""
-    dirty = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    dirty = [day for day in dirty if day not in clean]
-    qs = DailyRollup.objects.filter(day__gte=start, day__lte=end, area_path__startswith=path, kind__in=list(kinds))
-    if dirty:
-        qs = qs.exclude(day__in=dirty)
-    group: dict[str, Any] = {
-        "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
-        "month": ExtractMonth("day") if by_month else Value(0, output_field=IntegerField()),
-    }
+    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise). Whole
+    clean months are read from their monthly sums, the other clean days from their daily rows."""
+    kinds = list(kinds)
+    months = _whole_months(start, end, clean)
+    in_months = {day for day in clean if day.replace(day=1) in months}
+    days = sorted(day for day in clean if start <= day <= end and day not in in_months)
     out: dict[int, Figures] = defaultdict(Figures)
-    for r in qs.values("kind", "key", **group).annotate(**{c: Sum(c) for c in COLUMNS}).order_by():
-        fig = out[r["month"]]
-        if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
-            row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
-            row.merge(_row_from(r))
-        elif r["kind"] == RollupKind.DISPATCHER:
-            fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
-        else:
-            fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
+    reads: list[tuple[QuerySet[Any], str]] = []
+    if months:
+        reads.append((MonthlyRollup.objects.filter(month__in=months), "month"))
+    if days:
+        reads.append((DailyRollup.objects.filter(day__in=days), "day"))
+    for qs, when in reads:
+        group: dict[str, Any] = {
+            "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
+            "in_month": ExtractMonth(when) if by_month else Value(0, output_field=IntegerField()),
+        }
+        rows = (
+            qs.filter(area_path__startswith=path, kind__in=kinds)
+            .values("kind", "key", **group)
+            .annotate(**{c: Sum(c) for c in COLUMNS})
+            .order_by()
+        )
+        for r in rows:
+            fig = out[r["in_month"]]
+            if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
+                row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
+                row.merge(_row_from(r))
+            elif r["kind"] == RollupKind.DISPATCHER:
+                fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
+            else:
+                fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
     return out
 
 

@@ -17,7 +17,7 @@ from .webhook_deliveries import DeliveryStatus, WebhookDelivery
 from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
-from .rollups import DailyRollup, RollupDay, RollupKind, RollupMark
+from .rollups import DailyRollup, MonthlyRollup, RollupDay, RollupKind, RollupMark, RollupMonth
 # isort: on
 
 __all__ = [
@@ -28,11 +28,13 @@ __all__ = [
     "DeliveryStatus",
     "DepartmentEndpoint",
     "Light",
+    "MonthlyRollup",
     "Notification",
     "OutboxMessage",
     "RollupDay",
     "RollupKind",
     "RollupMark",
+    "RollupMonth",
     "RoutingMode",
     "RoutingRule",
     "RoutingSuggestion",

@@ -24,7 +24,7 @@ from accounts.services import membership_grant
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from dispatch import rollups
 from dispatch.figures import HISTOGRAM_EDGES, Row, histogram_p90_minutes
-from dispatch.models import DailyRollup, RollupMark, RoutingRule
+from dispatch.models import DailyRollup, MonthlyRollup, RollupMark, RoutingRule
 from dispatch.reports import department_ranking_rows, monthly_trend, sla_report
 from incidents.models import Event
 from operations import services as s
@@ -196,6 +196,12 @@ def test_rollup_equals_live(programs, built, wait_hours):
     run(report_at, rollups.refresh)
     assert not RollupMark.objects.exists()
     assert_same_everywhere(report_at + timedelta(hours=wait_hours))
+    # Every day of November rolled up: the month is read from its monthly sums ...
+    run(report_at, rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
+    assert_same_everywhere(report_at + timedelta(hours=1))
+    # ... until a day of it changes: then that day is live and the others come from their daily rows.
+    run(report_at + timedelta(hours=2), file_event, reporter="gw_nanhu1", grid=NANHU)
+    assert_same_everywhere(report_at + timedelta(hours=3))
 
 
 def test_a_later_fact_marks_the_day_and_a_rebuild_clears_it():
@@ -217,6 +223,23 @@ def test_a_later_fact_marks_the_day_and_a_rebuild_clears_it():
     run(at + timedelta(hours=3), rollups.rebuild_days, [day])  # idempotent: replaced, not added
     assert DailyRollup.objects.filter(day=day, kind="department", key=NHW).count() == 1
     assert DailyRollup.objects.filter(day=day).count() >= rows_before
+
+
+def test_a_whole_clean_month_is_read_from_its_monthly_sums():
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
+    run(at, file_event, reporter="gw_nanhu1", grid=NANHU)
+    run(at + timedelta(hours=1), rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
+    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    assert live_days == [] and rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == [
+        date(2026, 11, 1)
+    ]
+    assert MonthlyRollup.objects.filter(month=date(2026, 11, 1), kind="area").count() == 1
+    # A range that does not cover the whole month reads daily rows.
+    assert rollups._whole_months(date(2026, 11, 2), date(2026, 11, 30), clean) == []
+    run(at + timedelta(hours=2), file_event, reporter="gw_nanhu1", grid=NANHU)  # marks the 2nd
+    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    assert live_days == [date(2026, 11, 2)]
+    assert rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == []
 
 
 def test_p90_is_the_upper_bound_of_the_bucket_holding_the_nearest_rank_element():
