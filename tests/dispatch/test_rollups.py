@@ -24,7 +24,7 @@ from accounts.services import membership_grant
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from dispatch import rollups
 from dispatch.figures import HISTOGRAM_EDGES, Row, histogram_p90_minutes
-from dispatch.models import DailyRollup, MonthlyRollup, RollupMark, RoutingRule
+from dispatch.models import DailyRollup, MonthlyRollup, RollupDay, RollupMark, RoutingRule
 from dispatch.reports import department_ranking_rows, monthly_trend, sla_report
 from incidents.models import Event
 from operations import services as s
@@ -252,3 +252,30 @@ def test_p90_is_the_upper_bound_of_the_bucket_holding_the_nearest_rank_element()
     beyond = Row("y", "y")
     beyond.add_handling(20_000)
     assert beyond.p90_handling_hours == HISTOGRAM_EDGES[-1] / 60  # open last bucket: its lower bound
+
+
+def test_rollup_rebuild_command_replaces_the_days_and_names_bad_dates():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
+    run(at, file_event, reporter="gw_nanhu1", grid=NANHU)
+    out = StringIO()
+    run(
+        at + timedelta(hours=1),
+        call_command,
+        "rollup_rebuild",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-03",
+        stdout=out,
+    )
+    assert "over 3 days (2026-11-01 to 2026-11-03)" in out.getvalue()
+    assert sorted(RollupDay.objects.values_list("day", flat=True)) == [date(2026, 11, d) for d in (1, 2, 3)]
+    assert not RollupMark.objects.filter(day=date(2026, 11, 2)).exists()
+    with pytest.raises(CommandError, match="--from: '2026-13-01' is not a date"):
+        call_command("rollup_rebuild", "--from", "2026-13-01")
+    with pytest.raises(CommandError, match="before --from"):
+        call_command("rollup_rebuild", "--from", "2026-11-03", "--to", "2026-11-01")
