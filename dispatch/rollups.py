@@ -313,7 +313,9 @@ def came_due(base: QuerySet[Event], clean: dict[date, datetime], now: datetime) 
     rolled up as not overdue, overdue now. Read from the partial index slaclock_overall_running_due."""
     if not clean:
         return set()
-    candidates = (
+    # The clocks first, from the partial index alone (normally none or a handful), then their events
+    # in scope: joined the other way round the planner would walk the period's events.
+    candidates = list(
         SlaClock.objects.filter(
             step=SlaStep.OVERALL,
             stopped_at__isnull=True,
@@ -321,15 +323,19 @@ def came_due(base: QuerySet[Event], clean: dict[date, datetime], now: datetime) 
             breached_at__isnull=True,
             due_at__gte=min(clean.values()),
             due_at__lt=now,
-            event__in=base.filter(state__in=OPEN_STATES),
+        ).values_list("id", "event_id", "due_at")
+    )
+    if not candidates:
+        return set()
+    reported = dict(
+        base.filter(pk__in={eid for _cid, eid, _due in candidates}, state__in=OPEN_STATES).values_list(
+            "pk", "reported_at"
         )
-        .values_list("id", "event_id", "due_at", "event__reported_at")
-        .order_by()
     )
     found = {
         eid: cid
-        for cid, eid, due, reported in candidates
-        if report_day(reported) in clean and due >= clean[report_day(reported)]
+        for cid, eid, due in candidates
+        if eid in reported and report_day(reported[eid]) in clean and due >= clean[report_day(reported[eid])]
     }
     if not found:
         return set()
