@@ -79,8 +79,33 @@ def report_day(reported_at: datetime) -> date:
 
 
 def mark(reported_at: datetime | None) -> None:
-    if reported_at is not None:
-        RollupMark.objects.create(day=report_day(reported_at))
+    """Mark the report day of a change, once per day per transaction.
+
+    Inside a transaction the first mark of a day registers an on_commit token; later saves of
+    the same transaction skip the INSERT while that token is still pending. Django drops the
+    tokens of a rolled-back savepoint or transaction, so a mark that was rolled back is written
+    again by the next change (a skipped mark would leave a stale roll-up read as clean)."""
+    if reported_at is None:
+        return
+    day = report_day(reported_at)
+    conn = transaction.get_connection()
+    pending: dict[date, object] = conn.__dict__.setdefault("_rollup_marks", {})
+    token = pending.get(day)
+    if conn.in_atomic_block and token is not None and any(entry[1] is token for entry in conn.run_on_commit):
+        return
+    RollupMark.objects.create(day=day)
+    if conn.in_atomic_block:
+
+        def done() -> None:
+            pending.pop(day, None)
+
+        pending[day] = done
+        transaction.on_commit(done)
+
+
+def _forget_marks(day: date) -> None:
+    """The rebuild deleted the day's marks: a later change in the same transaction marks it again."""
+    transaction.get_connection().__dict__.get("_rollup_marks", {}).pop(day, None)
 
 
 def mark_event(sender: type, instance: Event, **kwargs: Any) -> None:
@@ -206,6 +231,7 @@ def rebuild_days(days: Iterable[date]) -> int:
                 seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
                 total += _build(day, timezone.now())
                 RollupMark.objects.filter(id__in=seen).delete()
+                _forget_marks(day)
         for month in sorted({day.replace(day=1) for day in wanted}):
             _sum_month(month)
     return total
