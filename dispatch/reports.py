@@ -156,14 +156,13 @@ def _figures(
             month: live_figures(base.filter(reported_at__month=month), now) for month in range(1, 13)
         }  # reported_at__month reads the local month (USE_TZ): the months the roll-ups are keyed by
     clean, live_days = rollups.day_status(start, end)
-    # Nothing is reported after now: days still to come need no live read.
-    live_days = [day for day in live_days if day <= timezone.localdate(now)]
     out = rollups.summed(unit.path, start, end, clean, prefix=prefix, kinds=kinds, by_month=by_month)
     moved = rollups.came_due(base, clean, now)
     live_months = {day.month for day in live_days}
     for month in range(1, 13) if by_month else (0,):
         fig = out.setdefault(month, Figures())
-        # The days changed since their roll-up (or never rolled up), live.
+        # The days changed since their roll-up (or never rolled up), live: one read per month that
+        # has any (the days still to come of the current month fall into one range with today).
         days = [day for day in live_days if not by_month or day.month == month]
         if days and (not by_month or month in live_months):
             fig.merge(live_figures(base.filter(rollups.days_q(days)), now))
