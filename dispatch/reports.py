@@ -157,13 +157,15 @@ def _figures(
         }  # reported_at__month reads the local month (USE_TZ): the months the roll-ups are keyed by
     clean, live_days = rollups.day_status(start, end)
     out = rollups.summed(unit.path, start, end, clean, prefix=prefix, kinds=kinds, by_month=by_month)
-    # The days changed since their roll-up (or never rolled up), live.
-    live_base = base.filter(rollups.days_q(live_days)) if live_days else None
     moved = rollups.came_due(base, clean, now)
+    live_months = {day.month for day in live_days}
     for month in range(1, 13) if by_month else (0,):
         fig = out.setdefault(month, Figures())
-        if live_base is not None:
-            fig.merge(live_figures(live_base.filter(reported_at__month=month) if by_month else live_base, now))
+        # The days changed since their roll-up (or never rolled up), live: one read per month that
+        # has any (the days still to come of the current month fall into one range with today).
+        days = [day for day in live_days if not by_month or day.month == month]
+        if days and (not by_month or month in live_months):
+            fig.merge(live_figures(base.filter(rollups.days_q(days)), now))
         if moved:
             mine = (
                 moved

@@ -45,7 +45,16 @@ from dispatch.figures import (
     overdue_events,
     period_bounds,
 )
-from dispatch.models import DailyRollup, RollupDay, RollupKind, RollupMark, SlaClock, SlaStep
+from dispatch.models import (
+    DailyRollup,
+    MonthlyRollup,
+    RollupDay,
+    RollupKind,
+    RollupMark,
+    RollupMonth,
+    SlaClock,
+    SlaStep,
+)
 from incidents.models import OPEN_STATES, Event
 
 logger = logging.getLogger(__name__)
@@ -70,8 +79,33 @@ def report_day(reported_at: datetime) -> date:
 
 
 def mark(reported_at: datetime | None) -> None:
-    if reported_at is not None:
-        RollupMark.objects.create(day=report_day(reported_at))
+    """Mark the report day of a change, once per day per transaction.
+
+    Inside a transaction the first mark of a day registers an on_commit token; later saves of
+    the same transaction skip the INSERT while that token is still pending. Django drops the
+    tokens of a rolled-back savepoint or transaction, so a mark that was rolled back is written
+    again by the next change (a skipped mark would leave a stale roll-up read as clean)."""
+    if reported_at is None:
+        return
+    day = report_day(reported_at)
+    conn = transaction.get_connection()
+    pending: dict[date, object] = conn.__dict__.setdefault("_rollup_marks", {})
+    token = pending.get(day)
+    if conn.in_atomic_block and token is not None and any(entry[1] is token for entry in conn.run_on_commit):
+        return
+    RollupMark.objects.create(day=day)
+    if conn.in_atomic_block:
+
+        def done() -> None:
+            pending.pop(day, None)
+
+        pending[day] = done
+        transaction.on_commit(done)
+
+
+def _forget_marks(day: date) -> None:
+    """The rebuild deleted the day's marks: a later change in the same transaction marks it again."""
+    transaction.get_connection().__dict__.get("_rollup_marks", {}).pop(day, None)
 
 
 def mark_event(sender: type, instance: Event, **kwargs: Any) -> None:
@@ -169,15 +203,37 @@ def snapshot() -> Iterator[None]:
         yield
 
 
+def _sum_month(month: date) -> None:
+    """Replace the month's rows by the sums of its daily rows (one INSERT ... SELECT)."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    columns = ", ".join(COLUMNS)
+    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+    with snapshot():
+        MonthlyRollup.objects.filter(month=month).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {MonthlyRollup._meta.db_table} (month, area_path, kind, key, {columns}) "  # noqa: S608 - fixed names
+                f"SELECT %s, area_path, kind, key, {sums} FROM {DailyRollup._meta.db_table} "
+                "WHERE day >= %s AND day < %s GROUP BY area_path, kind, key",
+                [month, month, following],
+            )
+        RollupMonth.objects.update_or_create(month=month, defaults={"built_at": timezone.now()})
+
+
 def rebuild_days(days: Iterable[date]) -> int:
-    """Recompute each day's roll-up, replacing it; returns how many events were rolled up."""
+    """Recompute each day's roll-up, replacing it, then re-sum their months; returns how many
+    events were rolled up."""
     total = 0
+    wanted = sorted(set(days))
     with _one_builder():
-        for day in sorted(set(days)):
+        for day in wanted:
             with snapshot():
                 seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
                 total += _build(day, timezone.now())
                 RollupMark.objects.filter(id__in=seen).delete()
+                _forget_marks(day)
+        for month in sorted({day.replace(day=1) for day in wanted}):
+            _sum_month(month)
     return total
 
 
@@ -218,31 +274,57 @@ def days_q(days: list[date]) -> Q:
     return q
 
 
+def _whole_months(start: date, end: date, clean: dict[date, datetime]) -> list[date]:
+    """Months inside [start, end] whose every day is clean and whose sums are newer than its days."""
+    summed_at = dict(RollupMonth.objects.filter(month__gte=start, month__lte=end).values_list("month", "built_at"))
+    out = []
+    for month, at in sorted(summed_at.items()):
+        following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if month < start or following - timedelta(days=1) > end:
+            continue
+        days = [month + timedelta(days=n) for n in range((following - month).days)]
+        if all(day in clean and clean[day] <= at for day in days):
+            out.append(month)
+    return out
+
+
 def summed(
     path: str, start: date, end: date, clean: dict[date, datetime], *, prefix: int, kinds: Iterable[str],
     by_month: bool = False,
 ) -> dict[int, Figures]:  # fmt: skip
     """The roll-up rows of the clean days in [start, end] under `path`, summed per kind and key
-    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise)."""
-    dirty = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    dirty = [day for day in dirty if day not in clean]
-    qs = DailyRollup.objects.filter(day__gte=start, day__lte=end, area_path__startswith=path, kind__in=list(kinds))
-    if dirty:
-        qs = qs.exclude(day__in=dirty)
-    group: dict[str, Any] = {
-        "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
-        "month": ExtractMonth("day") if by_month else Value(0, output_field=IntegerField()),
-    }
+    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise). Whole
+    clean months are read from their monthly sums, the other clean days from their daily rows."""
+    kinds = list(kinds)
+    months = _whole_months(start, end, clean)
+    in_months = {day for day in clean if day.replace(day=1) in months}
+    days = sorted(day for day in clean if start <= day <= end and day not in in_months)
     out: dict[int, Figures] = defaultdict(Figures)
-    for r in qs.values("kind", "key", **group).annotate(**{c: Sum(c) for c in COLUMNS}).order_by():
-        fig = out[r["month"]]
-        if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
-            row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
-            row.merge(_row_from(r))
-        elif r["kind"] == RollupKind.DISPATCHER:
-            fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
-        else:
-            fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
+    reads: list[tuple[QuerySet[Any], str]] = []
+    if months:
+        reads.append((MonthlyRollup.objects.filter(month__in=months), "month"))
+    if days:
+        reads.append((DailyRollup.objects.filter(day__in=days), "day"))
+    for qs, when in reads:
+        group: dict[str, Any] = {
+            "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
+            "in_month": ExtractMonth(when) if by_month else Value(0, output_field=IntegerField()),
+        }
+        rows = (
+            qs.filter(area_path__startswith=path, kind__in=kinds)
+            .values("kind", "key", **group)
+            .annotate(**{c: Sum(c) for c in COLUMNS})
+            .order_by()
+        )
+        for r in rows:
+            fig = out[r["in_month"]]
+            if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
+                row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
+                row.merge(_row_from(r))
+            elif r["kind"] == RollupKind.DISPATCHER:
+                fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
+            else:
+                fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
     return out
 
 
@@ -257,7 +339,9 @@ def came_due(base: QuerySet[Event], clean: dict[date, datetime], now: datetime) 
     rolled up as not overdue, overdue now. Read from the partial index slaclock_overall_running_due."""
     if not clean:
         return set()
-    candidates = (
+    # The clocks first, from the partial index alone (normally none or a handful), then their events
+    # in scope: joined the other way round the planner would walk the period's events.
+    candidates = list(
         SlaClock.objects.filter(
             step=SlaStep.OVERALL,
             stopped_at__isnull=True,
@@ -265,15 +349,19 @@ def came_due(base: QuerySet[Event], clean: dict[date, datetime], now: datetime) 
             breached_at__isnull=True,
             due_at__gte=min(clean.values()),
             due_at__lt=now,
-            event__in=base.filter(state__in=OPEN_STATES),
+        ).values_list("id", "event_id", "due_at")
+    )
+    if not candidates:
+        return set()
+    reported = dict(
+        base.filter(pk__in={eid for _cid, eid, _due in candidates}, state__in=OPEN_STATES).values_list(
+            "pk", "reported_at"
         )
-        .values_list("id", "event_id", "due_at", "event__reported_at")
-        .order_by()
     )
     found = {
         eid: cid
-        for cid, eid, due, reported in candidates
-        if report_day(reported) in clean and due >= clean[report_day(reported)]
+        for cid, eid, due in candidates
+        if eid in reported and report_day(reported[eid]) in clean and due >= clean[report_day(reported[eid])]
     }
     if not found:
         return set()

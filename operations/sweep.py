@@ -76,6 +76,7 @@ def _sweep_event(event: Event, clock_ids: list[int], now: datetime, result: Swee
                 SlaClock.objects.select_for_update().filter(pk__in=clock_ids, next_check_at__lte=now).order_by("pk")
             ):
                 result.checked += 1
+                clock.event = event  # known already: the roll-up mark (dispatch.rollups) needs no read of it
                 escalate |= _fire(event, clock, now, result)
             if escalate and _escalate(event):
                 result.escalated += 1

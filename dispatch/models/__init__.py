@@ -17,7 +17,7 @@ from .webhook_deliveries import DeliveryStatus, WebhookDelivery
 from .business_calendars import BusinessCalendar, CalendarDay, WorkingPeriod
 from .sla_policies import SlaPolicy, SlaStep, TimeUnit
 from .sla_clocks import Light, SlaClock
-from .rollups import DailyRollup, RollupDay, RollupKind, RollupMark
+from .rollups import DailyRollup, MonthlyRollup, RollupDay, RollupKind, RollupMark, RollupMonth
 from .indicator_weights import IndicatorWeight
 from .model_thresholds import ModelDispatchThreshold
 # isort: on
@@ -32,11 +32,13 @@ __all__ = [
     "IndicatorWeight",
     "Light",
     "ModelDispatchThreshold",
+    "MonthlyRollup",
     "Notification",
     "OutboxMessage",
     "RollupDay",
     "RollupKind",
     "RollupMark",
+    "RollupMonth",
     "RoutingMode",
     "RoutingRule",
     "RoutingSuggestion",

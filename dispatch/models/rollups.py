@@ -19,8 +19,9 @@ class RollupKind(models.TextChoices):
     WORKER = "worker", _("grid worker")
 
 
-class DailyRollup(models.Model):
-    day = models.DateField(_("report day"))
+class RollupFigures(models.Model):
+    """The summable figures of a roll-up row (see dispatch.figures: Row, DispatcherRow, GridWorkerRow)."""
+
     area_path = models.CharField(_("area path"), max_length=255)
     kind = models.CharField(_("kind"), max_length=12, choices=RollupKind.choices)
     key = models.CharField(_("key"), max_length=64, blank=True, default="")
@@ -71,6 +72,13 @@ class DailyRollup(models.Model):
     on_time_verifications = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupFigures):
+    day = models.DateField(_("report day"))
+
+    class Meta:
         verbose_name = _("daily roll-up")
         verbose_name_plural = _("daily roll-ups")
         constraints = [
@@ -79,6 +87,37 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.area_path} {self.kind} {self.key}"
+
+
+class MonthlyRollup(RollupFigures):
+    """The sum of a month's daily rows, per (area path, kind, key): what a year's report reads.
+    Used for a month only when every day of it is clean and the month was summed after them."""
+
+    month = models.DateField(_("month (its first day)"))
+
+    class Meta:
+        verbose_name = _("monthly roll-up")
+        verbose_name_plural = _("monthly roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "area_path", "kind", "key"], name="monthlyrollup_month_area_kind_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.area_path} {self.kind} {self.key}"
+
+
+class RollupMonth(models.Model):
+    month = models.DateField(_("month (its first day)"), primary_key=True)
+    built_at = models.DateTimeField(_("built at"))
+
+    class Meta:
+        verbose_name = _("summed month")
+        verbose_name_plural = _("summed months")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} @ {self.built_at:%Y-%m-%d %H:%M:%S}"
 
 
 class RollupDay(models.Model):

@@ -24,7 +24,7 @@ from accounts.services import membership_grant
 from core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from dispatch import rollups
 from dispatch.figures import HISTOGRAM_EDGES, Row, histogram_p90_minutes
-from dispatch.models import DailyRollup, RollupMark, RoutingRule
+from dispatch.models import DailyRollup, MonthlyRollup, RollupDay, RollupMark, RoutingRule
 from dispatch.reports import department_ranking_rows, monthly_trend, sla_report
 from incidents.models import Event
 from operations import services as s
@@ -196,6 +196,12 @@ def test_rollup_equals_live(programs, built, wait_hours):
     run(report_at, rollups.refresh)
     assert not RollupMark.objects.exists()
     assert_same_everywhere(report_at + timedelta(hours=wait_hours))
+    # Every day of November rolled up: the month is read from its monthly sums ...
+    run(report_at, rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
+    assert_same_everywhere(report_at + timedelta(hours=1))
+    # ... until a day of it changes: then that day is live and the others come from their daily rows.
+    run(report_at + timedelta(hours=2), file_event, reporter="gw_nanhu1", grid=NANHU)
+    assert_same_everywhere(report_at + timedelta(hours=3))
 
 
 def test_a_later_fact_marks_the_day_and_a_rebuild_clears_it():
@@ -219,6 +225,23 @@ def test_a_later_fact_marks_the_day_and_a_rebuild_clears_it():
     assert DailyRollup.objects.filter(day=day).count() >= rows_before
 
 
+def test_a_whole_clean_month_is_read_from_its_monthly_sums():
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
+    run(at, file_event, reporter="gw_nanhu1", grid=NANHU)
+    run(at + timedelta(hours=1), rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
+    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    assert live_days == [] and rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == [
+        date(2026, 11, 1)
+    ]
+    assert MonthlyRollup.objects.filter(month=date(2026, 11, 1), kind="area").count() == 1
+    # A range that does not cover the whole month reads daily rows.
+    assert rollups._whole_months(date(2026, 11, 2), date(2026, 11, 30), clean) == []
+    run(at + timedelta(hours=2), file_event, reporter="gw_nanhu1", grid=NANHU)  # marks the 2nd
+    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    assert live_days == [date(2026, 11, 2)]
+    assert rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == []
+
+
 def test_p90_is_the_upper_bound_of_the_bucket_holding_the_nearest_rank_element():
     row = Row("x", "x")
     for minutes in [10] * 8 + [100, 5000]:  # nearest rank 9 of 10: 100 min, bucket (60, 120]
@@ -229,3 +252,30 @@ def test_p90_is_the_upper_bound_of_the_bucket_holding_the_nearest_rank_element()
     beyond = Row("y", "y")
     beyond.add_handling(20_000)
     assert beyond.p90_handling_hours == HISTOGRAM_EDGES[-1] / 60  # open last bucket: its lower bound
+
+
+def test_rollup_rebuild_command_replaces_the_days_and_names_bad_dates():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
+    run(at, file_event, reporter="gw_nanhu1", grid=NANHU)
+    out = StringIO()
+    run(
+        at + timedelta(hours=1),
+        call_command,
+        "rollup_rebuild",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-03",
+        stdout=out,
+    )
+    assert "over 3 days (2026-11-01 to 2026-11-03)" in out.getvalue()
+    assert sorted(RollupDay.objects.values_list("day", flat=True)) == [date(2026, 11, d) for d in (1, 2, 3)]
+    assert not RollupMark.objects.filter(day=date(2026, 11, 2)).exists()
+    with pytest.raises(CommandError, match="--from: '2026-13-01' is not a date"):
+        call_command("rollup_rebuild", "--from", "2026-13-01")
+    with pytest.raises(CommandError, match="before --from"):
+        call_command("rollup_rebuild", "--from", "2026-11-03", "--to", "2026-11-01")
