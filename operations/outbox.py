@@ -92,7 +92,9 @@ class _Coalesce:
         interval = float(getattr(settings, "OUTBOX_KICK_SECONDS", 1.0))
         now = time.monotonic()
         with self._lock:
-            if self._last is None or now - self._last >= interval:
+            # A clock that went backwards (a test's frozen time, a suspended VM) opens a new window
+            # rather than holding every later kick back until it catches up.
+            if self._last is None or now < self._last or now - self._last >= interval:
                 self._last, self._trailing = now, False
                 return 0.0
             if not self._trailing:

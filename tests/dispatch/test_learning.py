@@ -15,6 +15,7 @@ from dispatch.learning.store import save
 from dispatch.learning.suggest import suggest
 from dispatch.learning.training import history_samples, train
 from dispatch.routing import history_router, simulate
+from fixtures.demo_city import load_demo_city
 from incidents.generator import generate
 from incidents.models import Category, EventRecord
 from tests.factories import GRID, point_in
@@ -27,6 +28,9 @@ def trained_model(django_db_setup, django_db_blocker, tmp_path_factory):
     """A model trained on 3,000 generated events; the events themselves are rolled back."""
     path = tmp_path_factory.mktemp("model") / "dispatch.joblib"
     with django_db_blocker.unblock(), transaction.atomic():
+        # A transactional test before this module may have flushed the session's city: load it again
+        # (idempotent; rolled back with the events).
+        load_demo_city()
         generate(3000, days=120, seed=7, router=history_router())
         returns = EventRecord.objects.filter(action__in=["return", "redispatch"]).count()
         trained = train()
