@@ -295,3 +295,17 @@ def test_a_broken_model_file_leaves_intake_to_the_rules(db, settings, tmp_path):
     _threshold(True, 0.5)
     event = file_event(**TRADING)
     assert event.state == "reported"
+
+
+def test_the_fast_probabilities_are_scikit_learns(model_file, db):
+    import numpy as np
+
+    from dispatch.learning.features import Report
+    from dispatch.learning.suggest import probabilities
+
+    model = store.current()
+    pipeline = model.trained.pipeline
+    for text in ("路灯不亮", "市民来电反映：小区门口垃圾堆放", "有人在马路上摆摊卖菜", "水管爆了"):
+        report = Report(text=text, source="hotline_12345", district="990102", street="990102001")
+        x = pipeline.named_steps["features"].transform([report])
+        assert np.allclose(probabilities(model, x), pipeline.predict_proba([report])[0])
