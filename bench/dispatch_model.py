@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.dev")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 os.environ.setdefault("DEBUG", "0")
-REPORTS = ROOT / "tests" / "dispatch" / "data" / "handwritten_reports.tsv"
+REPORTS = [ROOT / "tests" / "dispatch" / "data" / n for n in ("handwritten_reports.tsv", "handwritten_reports_2.tsv")]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -69,8 +69,10 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         sys.exit("run it on PostgreSQL (DATABASE_URL)")
-    with REPORTS.open(encoding="utf-8") as handle:
-        reports = list(csv.DictReader(handle, delimiter="\t"))
+    reports = []
+    for path in REPORTS:
+        with path.open(encoding="utf-8") as handle:
+            reports += list(csv.DictReader(handle, delimiter="\t"))
     for size in [int(s) for s in args.sizes.split(",")]:
         reset_database()
         gen = generate(size, days=365, router=history_router())

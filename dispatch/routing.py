@@ -113,15 +113,26 @@ def _active_rules() -> list[RoutingRule]:
     )
 
 
+def _active_subcategories() -> dict[str, Category]:
+    return {c.code: c for c in Category.objects.filter(parent__isnull=False, is_active=True).select_related("parent")}
+
+
 # Every intake evaluates every rule; rules and departments change a few times a year.
 _departments: ProcessCache[dict[tuple[int, str], Department]] = ProcessCache("departments", _active_departments)
 _rules: ProcessCache[list[RoutingRule]] = ProcessCache("routing-rules", _active_rules)
+_subcategories: ProcessCache[dict[str, Category]] = ProcessCache("subcategories", _active_subcategories)
+
+
+def active_subcategories() -> dict[str, Category]:
+    """The 小类 in use, by code (a per-process copy: smart dispatch reads it on every suggestion)."""
+    return _subcategories.get()
 
 
 def forget_cached_rules(**_kwargs: object) -> None:
     """Signal receiver: a rule, department, category or unit changed (connected in DispatchConfig.ready)."""
     _rules.invalidate()
     _departments.invalidate()
+    _subcategories.invalidate()
 
 
 def _nearest(type_id: int, grid: OrgUnit, highest_tier: int) -> Department | None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Department, OrgUnit
 from dispatch.learning.features import STOPWORDS, Report, clean
 from dispatch.learning.store import LoadedModel, current
-from dispatch.routing import Situation, decide, nearest_of_type
+from dispatch.routing import Situation, active_subcategories, decide, nearest_of_type
 from incidents.models import Category
 
 MAX_WORDS = 5
@@ -64,6 +64,44 @@ def _names(model: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
     result = (np.array(names, dtype=object), np.array(textual))
     model._names = result  # type: ignore[attr-defined]
     return result
+
+
+def _calibration(model: LoadedModel) -> tuple[Any, list[tuple[str, Any, Any]], np.ndarray] | None:
+    """The calibrated classifier's parts, for `probabilities`: scikit-learn's own predict_proba runs
+    one isotonic predict (with its input checks) per class, most of a suggestion's time."""
+    if hasattr(model, "_calibration"):
+        cached: tuple[Any, list[tuple[str, Any, Any]], np.ndarray] | None = model._calibration
+        return cached
+    classifier = model.trained.pipeline.named_steps["classify"]
+    parts = None
+    found = getattr(classifier, "calibrated_classifiers_", None)
+    if found and len(found) == 1 and found[0].method in ("isotonic", "sigmoid") and len(found[0].classes) > 2:
+        one = found[0]
+        positions = np.searchsorted(one.classes, one.estimator.classes_)
+        curves = []
+        for calibrator in one.calibrators:
+            if one.method == "isotonic":
+                curves.append(("isotonic", calibrator.X_thresholds_, calibrator.y_thresholds_))
+            else:
+                curves.append(("sigmoid", calibrator.a_, calibrator.b_))
+        parts = (one.estimator, curves, positions)
+    model._calibration = parts  # type: ignore[attr-defined]
+    return parts
+
+
+def probabilities(model: LoadedModel, x: Any) -> np.ndarray:
+    """Calibrated class probabilities of one featurized report: the same numbers as the pipeline's
+    predict_proba (tests compare them), by numpy alone."""
+    parts = _calibration(model)
+    if parts is None:
+        return model.trained.pipeline.named_steps["classify"].predict_proba(x)[0]
+    estimator, curves, positions = parts
+    scores = estimator.decision_function(x)[0]
+    proba = np.zeros(len(curves))
+    for position, score, (kind, a, b) in zip(positions, scores, curves, strict=True):
+        proba[position] = np.interp(score, a, b) if kind == "isotonic" else 1.0 / (1.0 + np.exp(a * score + b))
+    total = proba.sum()
+    return proba / total if total else np.full(len(proba), 1.0 / len(proba))
 
 
 def _coefficients(model: LoadedModel) -> np.ndarray | None:
@@ -129,11 +167,10 @@ def suggest(
     report = Report(text=text, source=source, district=district, street=street)
     pipeline = model.trained.pipeline
     x = pipeline.named_steps["features"].transform([report])
-    proba = pipeline.named_steps["classify"].predict_proba(x)[0]
+    proba = probabilities(model, x)
     classes = pipeline.classes_
     order = [int(i) for i in np.argsort(-proba)[: limit * 2]]
-    categories = Category.objects.filter(code__in=[classes[i] for i in order], is_active=True).select_related("parent")
-    by_code = {c.code: c for c in categories}
+    by_code = active_subcategories()
     at = at or timezone.now()
     found: list[Suggestion] = []
     for i in order:
@@ -166,8 +203,8 @@ def learned_department(
     classes = list(pipeline.classes_)
     if category.code not in classes:
         return None, 0.0, model
-    proba = pipeline.predict_proba([Report(text=text, source=source, district=district, street=street)])[0]
-    p = float(proba[classes.index(category.code)])
+    x = pipeline.named_steps["features"].transform([Report(text=text, source=source, district=district, street=street)])
+    p = float(probabilities(model, x)[classes.index(category.code)])
     for type_code, share in (model.trained.departments.get(category.code) or {}).items():
         found = nearest_of_type(type_code, grid)
         if found is not None:

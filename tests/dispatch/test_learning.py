@@ -20,7 +20,10 @@ from incidents.generator import generate
 from incidents.models import Category, EventRecord
 from tests.factories import GRID, point_in
 
-HANDWRITTEN = Path(__file__).parent / "data" / "handwritten_reports.tsv"
+# Written by hand in other styles than the generator's templates; the second set after the first, untuned.
+HANDWRITTEN = [
+    Path(__file__).parent / "data" / name for name in ("handwritten_reports.tsv", "handwritten_reports_2.tsv")
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +70,10 @@ def test_the_model_trains_and_its_confidence_is_calibrated(trained_model):
 
 def test_handwritten_reports_in_another_style(model_file, db):
     """Reports written by hand, not by the generator's templates (tests/dispatch/data)."""
-    with HANDWRITTEN.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = []
+    for path in HANDWRITTEN:
+        with path.open(encoding="utf-8") as handle:
+            rows += list(csv.DictReader(handle, delimiter="\t"))
     assert len({r["category"] for r in rows}) == 60
     top1 = top3 = confident = confident_right = 0
     for r in rows:
@@ -294,3 +299,17 @@ def test_a_broken_model_file_leaves_intake_to_the_rules(db, settings, tmp_path):
     _threshold(True, 0.5)
     event = file_event(**TRADING)
     assert event.state == "reported"
+
+
+def test_the_fast_probabilities_are_scikit_learns(model_file, db):
+    import numpy as np
+
+    from dispatch.learning.features import Report
+    from dispatch.learning.suggest import probabilities
+
+    model = store.current()
+    pipeline = model.trained.pipeline
+    for text in ("路灯不亮", "市民来电反映：小区门口垃圾堆放", "有人在马路上摆摊卖菜", "水管爆了"):
+        report = Report(text=text, source="hotline_12345", district="990102", street="990102001")
+        x = pipeline.named_steps["features"].transform([report])
+        assert np.allclose(probabilities(model, x), pipeline.predict_proba([report])[0])
