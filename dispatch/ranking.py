@@ -88,19 +88,3 @@ def ranking(user: User, *, unit: OrgUnit, period: str, on: date) -> Ranking:
         regions=_board(ScoreTarget.REGION, now.by_region, before.by_region),
         generated_at=now.generated_at or timezone.now(),
     )
-
-
-def monthly_trend(user: User, *, unit: OrgUnit, year: int) -> list[tuple[int, Row]]:
-    """(month, the unit's total row) for each month of `year` that has begun.
-
-    Interim: twelve calls to `sla_report`. dispatch.reports will provide the same signature read from
-    the daily roll-ups (#15 item 5); then this one goes and callers import that one.
-    """
-    today = timezone.localdate()
-    months = []
-    for month in range(1, 13):
-        start, end = period_span("month", date(year, month, 1))
-        if start > today:
-            break
-        months.append((month, sla_report(user, unit=unit, start=start, end=end).total))
-    return months

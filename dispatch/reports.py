@@ -232,8 +232,9 @@ def department_ranking_rows(user: User, *, unit: OrgUnit, start: date, end: date
 
 
 def monthly_trend(user: User, *, unit: OrgUnit, year: int, source: str = "rollup") -> list[tuple[int, Row]]:
-    """(month 1..12, the unit's total Row for the events reported that month): 结案率, 按期结案率, 返工率
-    per month are its closure_rate, on_time_rate and rework_rate (None for a month without 应结案)."""
+    """(month, the unit's total Row for the events reported that month), for each month of `year` that
+    has begun: 结案率, 按期结案率, 返工率 per month are its closure_rate, on_time_rate and rework_rate
+    (None for a month without 应结案)."""
     now = timezone.now()
     start, end = date(year, 1, 1), date(year, 12, 31)
     with rollups.snapshot():
@@ -241,7 +242,10 @@ def monthly_trend(user: User, *, unit: OrgUnit, year: int, source: str = "rollup
             user, unit, start, end, now, source=source, prefix=len(unit.path), kinds=(RollupKind.AREA,), by_month=True
         )
     out = []
+    today = timezone.localdate()
     for month in range(1, 13):
+        if date(year, month, 1) > today:
+            break  # a month that has not begun has no figures, not zeros
         total = Row("total", _("Total"))
         for row in by_month.get(month, Figures()).areas.values():
             total.merge(row)

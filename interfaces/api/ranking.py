@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.replica import report_reads
-from dispatch.ranking import Board, monthly_trend, ranking
-from dispatch.reports import DEFINITIONS
+from dispatch.ranking import Board, ranking
+from dispatch.reports import DEFINITIONS, monthly_trend
 from dispatch.scores import Indicator, PeriodKind, Placing
 from interfaces.api.dispatch import DefinitionOutput, ReportRowOutput
 from interfaces.report_inputs import RankingForm, TrendForm

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from core.replica import report_reads
-from dispatch.ranking import Board, Ranking, monthly_trend, ranking
-from dispatch.reports import DEFINITIONS
+from dispatch.ranking import Board, Ranking, ranking
+from dispatch.reports import DEFINITIONS, monthly_trend
 from dispatch.scores import Indicator, Placing, ScoreTarget
 from interfaces.report_inputs import RankingForm, TrendForm
 

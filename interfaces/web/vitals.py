@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import OrgUnit, Tier, User
 from accounts.selectors import jurisdiction_q, units_granting
@@ -60,7 +61,7 @@ class Dashboard:
 
 def _level_label(level: str | None) -> str:
     labels = {"blue": _("blue (IV)"), "yellow": _("yellow (III)"), "orange": _("orange (II)"), "red": _("red (I)")}
-    return labels.get(level or "", _("normal"))
+    return labels.get(level or "", pgettext("vital sign level", "normal"))
 
 
 def _indicator_row(status: IndicatorStatus, spark: list[float | None]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from freezegun import freeze_time
 from accounts.models import Department, OrgUnit, Role, User
 from accounts.services import membership_grant
 from dispatch.models import IndicatorWeight, RoutingRule
-from dispatch.ranking import monthly_trend, ranking, weights_for
+from dispatch.ranking import ranking, weights_for
+from dispatch.reports import monthly_trend
 from dispatch.scores import (
     DEFAULT_WEIGHTS,
     arrow,
