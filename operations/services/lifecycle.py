@@ -83,14 +83,20 @@ def event_dispatch(
     note: str = "",
     expected_version: int | None = None,
     acting: Acting | None = None,
+    decided_by: dict | None = None,
 ) -> Event:
-    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办)."""
+    """Dispatch (派遣) a reported event to a lead department, optionally with co-handlers (协办).
+
+    `decided_by` goes into the history record's data (e.g. the learned model and its confidence), which
+    the dispatch-accuracy report reads."""
     note = optional_text(note, "note")
     co = list(dict.fromkeys(co_departments))
     with locked_event(event_id, expected_version, viewer=actor) as event:
         acting = acting or _operator(actor, event, _("dispatch events"))
         now = timezone.now()
         from_state, data = apply_dispatch(acting, event, department, co, now)
+        if decided_by:
+            data["decided_by"] = decided_by
         event.co_departments.set(co)
         commit(event, acting, "dispatch", from_state=from_state, reason=note, data=data, at=now)
     return event
