@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import F, QuerySet
 from django.http import HttpResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -104,6 +105,13 @@ def map_data(
         "point": list(point) if point else None,
         "events": events or [],
         "editable": editable,
+        # Leaflet guesses its marker images from its stylesheet's URL, which collectstatic's hashed
+        # names defeat in production: name them (as stored) instead.
+        "icons": {
+            "icon": static("vendor/leaflet/images/marker-icon.png"),
+            "icon2x": static("vendor/leaflet/images/marker-icon-2x.png"),
+            "shadow": static("vendor/leaflet/images/marker-shadow.png"),
+        },
         "text": {
             "green": _("on time"),
             "yellow": _("about to be overdue"),

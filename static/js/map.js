@@ -8,6 +8,12 @@
   var cfgEl = el && document.getElementById(el.dataset.config);
   if (!el || !cfgEl || typeof L === "undefined") return;
   var cfg = JSON.parse(cfgEl.textContent);
+  if (cfg.icons) {
+    // The marker images by their stored (in production: content-hashed) names; imagePath "" stops
+    // Leaflet from guessing a folder from its stylesheet's URL.
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({ iconUrl: cfg.icons.icon, iconRetinaUrl: cfg.icons.icon2x, shadowUrl: cfg.icons.shadow });
+  }
 
   /* GCJ-02 (the datum of 高德/腾讯 tiles) from WGS-84, the datum we store: the published
      approximation (Krasovsky ellipsoid offsets), accurate to a metre or two inside China and the
