@@ -224,11 +224,11 @@ def test_report_and_ranking_charts_draw_under_the_production_csp(browser, live_s
     for chart in ("trend", "lights"):
         sup.page.wait_for_selector(f".chart[data-chart={chart}] canvas", timeout=15000)
     assert _no_horizontal_overflow(sup.page)
-    sup.shot("13-report-charts")
+    sup.shot("17-report-charts")
     sup.go("/reports/ranking/?unit=990102&period=year")
     assert sup.page.locator("table.ranking").count() == 2
     assert _no_horizontal_overflow(sup.page)
-    sup.shot("14-ranking")
+    sup.shot("18-ranking")
     assert errors == [], "\n".join(errors)
 
 

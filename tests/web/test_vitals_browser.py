@@ -43,7 +43,7 @@ def test_the_dashboard_draws_its_charts_under_the_production_csp(browser, live_s
     errors: list[str] = []
     session.page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None)
     session.page.on("pageerror", lambda exc: errors.append(f"{exc} {exc.stack}"))
-    for path, name in (("/vitals/", "13-vitals"), ("/vitals/?wall=1", "14-vitals-wall")):
+    for path, name in (("/vitals/", "19-vitals"), ("/vitals/?wall=1", "20-vitals-wall")):
         session.go(path)
         session.page.wait_for_selector("#vitals-map canvas", timeout=15000)
         assert session.page.locator("[data-spark='browser-waterlogging'] canvas").count() == 1
@@ -52,4 +52,4 @@ def test_the_dashboard_draws_its_charts_under_the_production_csp(browser, live_s
         session.shot(name)
     assert errors == [], "\n".join(errors)
     session.close()
-    assert (SHOTS / f"{size}-13-vitals.png").exists()
+    assert (SHOTS / f"{size}-19-vitals.png").exists()
