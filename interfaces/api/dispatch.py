@@ -189,6 +189,24 @@ class DefinitionOutput(serializers.Serializer):
     formula = serializers.CharField()
 
 
+# The area and the period every report endpoint reads (interfaces.report_inputs.ReportForm).
+REPORT_PARAMETERS = [
+    OpenApiParameter("unit", str, description="Org unit code (default: your jurisdiction)"),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: first of this month)"),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
+]
+
+
+def report_area_and_period(request) -> dict:
+    """`unit`, `start`, `end` of a report request: 404 for a reader with no area, 400 naming a bad field."""
+    form = ReportForm(request.user, request.query_params.dict())
+    if not form.fields["unit"].queryset.exists():
+        raise NotFound("No report for you here.")
+    if not form.is_valid():
+        raise serializers.ValidationError(form.errors)
+    return form.cleaned_data
+
+
 class ReportOutput(serializers.Serializer):
     unit = serializers.CharField()
     start = serializers.DateField()
@@ -205,22 +223,9 @@ class ReportOutput(serializers.Serializer):
 class SlaReportView(APIView):
     """The SLA and evaluation report for an area (its subtree) and a period, as JSON."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("unit", str, description="Org unit code (default: your jurisdiction)"),
-            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: first of this month)"),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
-        ],
-        responses={200: ReportOutput},
-        tags=["reports"],
-    )
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: ReportOutput}, tags=["reports"])
     def get(self, request):
-        form = ReportForm(request.user, request.query_params.dict())
-        if not form.fields["unit"].queryset.exists():
-            raise NotFound("No report for you here.")
-        if not form.is_valid():
-            raise serializers.ValidationError(form.errors)
-        data = form.cleaned_data
+        data = report_area_and_period(request)
         report = sla_report(request.user, unit=data["unit"], start=data["start"], end=data["end"])
         return Response(
             {

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch.dispatch_accuracy import DEFINITIONS, dispatch_accuracy
 from incidents.selectors import events_for_user
-from interfaces.report_inputs import ReportForm
+from interfaces.api.dispatch import REPORT_PARAMETERS, DefinitionOutput, report_area_and_period
 
 
 class TallyOutput(serializers.Serializer):
@@ -32,11 +30,6 @@ class AccuracyRowOutput(serializers.Serializer):
     model_dispatch_rate = serializers.FloatField(allow_null=True, help_text="自动派发率")
 
 
-class AccuracyDefinitionOutput(serializers.Serializer):
-    name = serializers.CharField()
-    formula = serializers.CharField()
-
-
 class AccuracyReportOutput(serializers.Serializer):
     unit = serializers.CharField()
     start = serializers.DateField()
@@ -44,28 +37,16 @@ class AccuracyReportOutput(serializers.Serializer):
     total = AccuracyRowOutput()
     by_month = AccuracyRowOutput(many=True)
     by_category = AccuracyRowOutput(many=True)
-    definitions = AccuracyDefinitionOutput(many=True)
+    definitions = DefinitionOutput(many=True)
 
 
 class DispatchAccuracyView(APIView):
     """Dispatch accuracy of the events first dispatched in the period inside the area (your scope only)."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("unit", str, description="Org unit code (default: your jurisdiction)"),
-            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: first of this month)"),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
-        ],
-        responses={200: AccuracyReportOutput},
-        tags=["reports"],
-    )
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: AccuracyReportOutput}, tags=["reports"])
     def get(self, request):
-        form = ReportForm(request.user, request.query_params.dict())
-        if not form.fields["unit"].queryset.exists():
-            raise NotFound("No report for you here.")
-        if not form.is_valid():
-            raise serializers.ValidationError(form.errors)
-        unit, start, end = form.cleaned_data["unit"], form.cleaned_data["start"], form.cleaned_data["end"]
+        data = report_area_and_period(request)
+        unit, start, end = data["unit"], data["start"], data["end"]
         events = events_for_user(request.user).filter(area_path__startswith=unit.path)
         report = dispatch_accuracy(events, start, end)
         return Response(
