@@ -60,6 +60,7 @@ def generate(size: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from dispatch.routing import history_router
     from fixtures.demo_city import load_demo_city
     from incidents.generator import generate as fill
 
@@ -67,7 +68,7 @@ def generate(size: int) -> None:
         cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     call_command("migrate", verbosity=0)
     load_demo_city()
-    gen = fill(size, days=365, open_share=0.1, due_now=1000)
+    gen = fill(size, days=365, open_share=0.1, due_now=1000, router=history_router())
     print(f"[{size:,} events] generated in {gen.seconds:.0f} s ({gen.events_per_second:,.0f} events/s)", flush=True)
 
 
