@@ -89,16 +89,24 @@ def _zeros() -> list[int]:
 class Additive:
     """Rows whose integer fields (and histogram) add up across disjoint sets of events."""
 
+    def _counters(self) -> tuple[str, ...]:
+        """The integer fields (not key and label), found once per class: a report merges thousands."""
+        cls = type(self)
+        found = cls.__dict__.get("_counter_names")
+        if found is None:
+            found = tuple(f.name for f in fields(self) if f.type in ("int", int))  # type: ignore[arg-type]
+            cls._counter_names = found  # type: ignore[attr-defined]
+        return found
+
     def merge(self, other: Additive, sign: int = 1) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if f.name == "handling_histogram":
-                setattr(self, f.name, [a + sign * b for a, b in zip(value, getattr(other, f.name), strict=True)])
-            elif f.name == "handling_hours":
-                if sign > 0:
-                    value.extend(getattr(other, f.name))
-            elif isinstance(value, int) and not isinstance(value, bool):
-                setattr(self, f.name, value + sign * getattr(other, f.name))
+        for name in self._counters():
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+        if isinstance(self, Row) and isinstance(other, Row):
+            self.handling_histogram = [
+                a + sign * b for a, b in zip(self.handling_histogram, other.handling_histogram, strict=True)
+            ]
+            if sign > 0:
+                self.handling_hours.extend(other.handling_hours)
 
 
 @dataclass

@@ -27,8 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import ExtractMonth, Substr
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dispatch.evaluation import Fact
@@ -288,6 +287,27 @@ def _whole_months(start: date, end: date, clean: dict[date, datetime]) -> list[d
     return out
 
 
+def _sum_sql(table: str, when: str, count: int, kinds: int, *, by_month: bool) -> str:
+    """One GROUP BY over a roll-up table: its clean days (or months), under a path, of some kinds.
+
+    Written once as SQL rather than through the ORM: building ~45 Sum() expressions cost more Python
+    time per report than PostgreSQL takes to sum the rows."""
+    if not by_month:
+        month = "0"
+    elif connection.vendor == "postgresql":
+        month = f"CAST(EXTRACT(MONTH FROM {when}) AS integer)"
+    else:
+        month = f"CAST(strftime('%%m', {when}) AS integer)"
+    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+    marks = ", ".join(["%s"] * count)
+    kind_marks = ", ".join(["%s"] * kinds)
+    return (
+        f"SELECT kind, key, CASE WHEN kind = %s THEN SUBSTR(area_path, 1, %s) ELSE '' END, {month}, {sums} "  # noqa: S608 - fixed names
+        f"FROM {table} WHERE {when} IN ({marks}) AND SUBSTR(area_path, 1, %s) = %s AND kind IN ({kind_marks}) "
+        "GROUP BY 1, 2, 3, 4"
+    )
+
+
 def summed(
     path: str, start: date, end: date, clean: dict[date, datetime], *, prefix: int, kinds: Iterable[str],
     by_month: bool = False,
@@ -300,37 +320,31 @@ def summed(
     in_months = {day for day in clean if day.replace(day=1) in months}
     days = sorted(day for day in clean if start <= day <= end and day not in in_months)
     out: dict[int, Figures] = defaultdict(Figures)
-    reads: list[tuple[QuerySet[Any], str]] = []
-    if months:
-        reads.append((MonthlyRollup.objects.filter(month__in=months), "month"))
-    if days:
-        reads.append((DailyRollup.objects.filter(day__in=days), "day"))
-    for qs, when in reads:
-        group: dict[str, Any] = {
-            "area": Case(When(kind=RollupKind.AREA, then=Substr("area_path", 1, prefix)), default=Value("")),
-            "in_month": ExtractMonth(when) if by_month else Value(0, output_field=IntegerField()),
-        }
-        rows = (
-            qs.filter(area_path__startswith=path, kind__in=kinds)
-            .values("kind", "key", **group)
-            .annotate(**{c: Sum(c) for c in COLUMNS})
-            .order_by()
-        )
-        for r in rows:
-            fig = out[r["in_month"]]
-            if r["kind"] in (RollupKind.AREA, RollupKind.DEPARTMENT):
-                row = fig.area(r["area"]) if r["kind"] == RollupKind.AREA else fig.department(r["key"])
-                row.merge(_row_from(r))
-            elif r["kind"] == RollupKind.DISPATCHER:
-                fig.dispatcher(r["key"]).merge(DispatcherRow("", "", *(r[c] for c in DISPATCHER_COLUMNS)))
-            else:
-                fig.worker(int(r["key"])).merge(GridWorkerRow("", "", *(r[c] for c in WORKER_COLUMNS)))
+    n_row, n_dispatcher = len(ROW_COLUMNS) + len(HISTOGRAM_COLUMNS), len(DISPATCHER_COLUMNS)
+    reads = [(MonthlyRollup._meta.db_table, "month", months), (DailyRollup._meta.db_table, "day", days)]
+    with connection.cursor() as cursor:
+        for table, when, periods in reads:
+            if not periods:
+                continue
+            sql = _sum_sql(table, when, len(periods), len(kinds), by_month=by_month)
+            cursor.execute(sql, [RollupKind.AREA, prefix, *periods, len(path), path, *kinds])
+            for kind, key, area, in_month, *sums in cursor.fetchall():
+                values = [int(v) for v in sums]  # PostgreSQL sums a bigint column as numeric
+                fig = out[int(in_month)]
+                if kind in (RollupKind.AREA, RollupKind.DEPARTMENT):
+                    row = fig.area(area) if kind == RollupKind.AREA else fig.department(key)
+                    row.merge(_row_from(values[:n_row]))
+                elif kind == RollupKind.DISPATCHER:
+                    fig.dispatcher(key).merge(DispatcherRow("", "", *values[n_row : n_row + n_dispatcher]))
+                else:
+                    fig.worker(int(key)).merge(GridWorkerRow("", "", *values[n_row + n_dispatcher :]))
     return out
 
 
-def _row_from(values: dict[str, Any]) -> Row:
-    row = Row("", "", **{c: values[c] for c in ROW_COLUMNS})
-    row.handling_histogram = [values[c] for c in HISTOGRAM_COLUMNS]
+def _row_from(values: list[Any]) -> Row:
+    """A Row from the sums of ROW_COLUMNS then HISTOGRAM_COLUMNS, in that order."""
+    row = Row("", "", **dict(zip(ROW_COLUMNS, values, strict=False)))
+    row.handling_histogram = list(values[len(ROW_COLUMNS) :])
     return row
 
 

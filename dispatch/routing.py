@@ -175,9 +175,12 @@ def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None,
     return lead, co, ""
 
 
-def decide(situation: Situation) -> Decision:
-    """Evaluate every active rule in priority order; the first that matches and resolves a department wins."""
-    rules = _rules.get()
+def decide(situation: Situation, rules: list[RoutingRule] | None = None) -> Decision:
+    """Evaluate every active rule in priority order; the first that matches and resolves a department wins.
+
+    `rules`: a priority-ordered subset of the active rules known to hold every rule that could match
+    (history_router passes the rules of the event's category and place); the winner is the same."""
+    rules = _rules.get() if rules is None else rules
     candidates: list[Candidate] = []
     winner: Candidate | None = None
     for rule in rules:
@@ -247,31 +250,60 @@ def nearest_of_type(type_code: str, grid: OrgUnit) -> Department | None:
     return None
 
 
+def _concerns(rule: RoutingRule, category: Category, grid: OrgUnit) -> bool:
+    """The rule's category and region admit the place: _mismatch's first two tests, without the reasons."""
+    if rule.category is not None and rule.category.pk not in (category.pk, category.parent_id):
+        return False
+    return rule.region is None or grid.path.startswith(rule.region.path)
+
+
+@dataclass
+class _Plan:
+    """What can still tell two events of one category and grid apart, for the rules that concern them."""
+
+    rules: list[RoutingRule]
+    windows: list[RoutingRule]  # the rules with a time window
+    daily: bool  # some rule wants working days or rest days
+    worded: list[list[str]]  # each worded rule's keywords
+
+
 def history_router() -> Callable[[Category, OrgUnit, str, datetime, str], Department | None]:
     """`decide()` for many hypothetical events (the history generator): the winner's department.
 
-    Remembers answers by category, grid and source, and by hour, day and keyword hits only for
-    categories some rule's time window, day type or keywords could tell apart."""
+    Remembers answers by category, grid and source, and by what the rules concerning that category
+    and grid could tell apart: each time window's verdict, working day or not, each rule's keyword
+    verdict. Those are everything `_mismatch` reads of a situation (urgency is the category's), so a
+    remembered answer is the one `decide` would give; misses evaluate only the concerned rules."""
     rules = _rules.get()
-    timed = {r.category_id for r in rules if r.time_from or r.time_to}
-    daily = {r.category_id for r in rules if r.day_type != DayType.ANY}
-    worded = {r.category_id: _keywords(r) for r in rules if _keywords(r)}
+    plans: dict[tuple[int, int], _Plan] = {}
     answers: dict[tuple, Department | None] = {}
 
+    def plan_for(category: Category, grid: OrgUnit) -> _Plan:
+        concerned = [r for r in rules if _concerns(r, category, grid)]
+        return _Plan(
+            rules=concerned,
+            windows=[r for r in concerned if r.time_from or r.time_to],
+            daily=any(r.day_type != DayType.ANY for r in concerned),
+            worded=[words for r in concerned if (words := _keywords(r))],
+        )
+
     def route(category: Category, grid: OrgUnit, source: str, at: datetime, text: str) -> Department | None:
-        ids = (None, category.pk, category.parent_id)
-        local = timezone.localtime(at)
+        plan = plans.get((category.pk, grid.pk))
+        if plan is None:
+            plan = plans[(category.pk, grid.pk)] = plan_for(category, grid)
+        local = timezone.localtime(at) if plan.windows or plan.daily else None
+        lowered = text.lower() if plan.worded else ""
         key = (
             category.pk,
             grid.pk,
             source,
-            local.hour if any(i in timed for i in ids) else None,
-            local.date() if any(i in daily for i in ids) else None,
-            tuple(w in text for i in ids if i is not None for w in worded.get(i, ())),
+            tuple(in_window(local.time(), r.time_from, r.time_to) for r in plan.windows) if local else (),
+            is_working_day(local.date(), grid) if local and plan.daily else None,
+            tuple(any(w.lower() in lowered for w in words) for words in plan.worded),
         )
         if key not in answers:
             situation = Situation(category, grid, category.default_urgency, source, at, text)
-            answers[key] = decide(situation).department
+            answers[key] = decide(situation, plan.rules).department
         return answers[key]
 
     return route

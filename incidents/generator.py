@@ -10,12 +10,12 @@ bench/ and the smart-dispatch tests call it.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
 from types import SimpleNamespace
 
 from django.db import connection, transaction
@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.geometry import PointPicker
 from accounts.models import Department, OrgUnit, Tier
 from incidents.generator_texts import event_text
-from incidents.history import GENESIS, compute_anchor, compute_hash
+from incidents.history import GENESIS, compute_anchor, data_json, system_record_hash
 from incidents.models import Category
 
 # Who finally handles an event of this category at this grid, from this source, at this time, with this
@@ -36,6 +36,8 @@ RETURN_REASONS = ["不属于我单位职责范围", "非本部门管辖，请改
 # A city's category mix: a few categories make most of the volume.
 HEAVY = {"E0101": 18, "E0103": 8, "E0504": 7, "E0503": 6, "E0201": 6, "E0301": 5, "C0104": 4, "C0501": 4, "E0402": 3}
 OPEN_STATES = [("reported", 20), ("dispatched", 20), ("accepted", 40), ("handled", 10), ("verified", 10)]
+OPEN_STATE_NAMES = [state for state, _weight in OPEN_STATES]
+OPEN_STATE_WEIGHTS = list(accumulate(weight for _state, weight in OPEN_STATES))
 LOOP = ["reported", "dispatched", "accepted", "handled", "verified", "closed"]
 ACTION_INTO = {
     "reported": "file", "dispatched": "dispatch", "accepted": "accept", "handled": "submit_result",
@@ -108,10 +110,13 @@ def _bump_sequence(table: str) -> None:
 SMALL_WITHOUT_COPY = 20_000  # other databases than PostgreSQL: plain INSERTs, for test-sized histories
 
 
-def _wrong_department(rng: random.Random, path: str, right: int, depts: dict[tuple[str, str], int]) -> int | None:
-    """A plausible wrong first dispatch: another type's department serving the same street or district."""
+def _near_departments(path: str, right: int, depts: dict[tuple[str, str], int]) -> list[int]:
+    """The plausible wrong first dispatches: the other departments serving the same street or district."""
     codes = path.strip("/").split("/")
-    near = [pk for (unit, _type), pk in depts.items() if unit in (codes[1], codes[2]) and pk != right]
+    return [pk for (unit, _type), pk in depts.items() if unit in (codes[1], codes[2]) and pk != right]
+
+
+def _wrong_department(rng: random.Random, near: list[int]) -> int | None:
     return rng.choice(near) if near else None
 
 
@@ -152,6 +157,52 @@ def _write(cursor, table: str, columns: str, rows: list[tuple]) -> None:
     )
 
 
+# At most: file, dispatch, return, dispatch again, accept, result, verify, close.
+MAX_RECORDS_PER_EVENT = 8
+
+
+@dataclass(frozen=True)
+class Part:
+    """One process's share of a parallel load: its first ids (disjoint ranges) and the common now."""
+
+    first_ids: tuple[int, int, int]  # event, record, clock
+    now: datetime
+
+
+def next_ids() -> tuple[int, int, int]:
+    return _next_id("incidents_event"), _next_id("incidents_eventrecord"), _next_id("dispatch_slaclock")
+
+
+def split(events: int, workers: int, due_now: int, seed: int, now: datetime) -> list[tuple[int, int, int, Part]]:
+    """(events, due now, seed, part) for each of `workers` processes loading `events` together: id
+    ranges wide enough for the most records an event can have; each part its own random stream."""
+    event_id, record_id, clock_id = next_ids()
+    out = []
+    for k in range(workers):
+        count = events // workers + (k < events % workers)
+        due = due_now // workers + (k < due_now % workers)
+        out.append((count, due, seed * 1000 + k, Part((event_id, record_id, clock_id), now)))
+        event_id, record_id, clock_id = event_id + count, record_id + count * MAX_RECORDS_PER_EVENT, clock_id + count
+    return out
+
+
+def begin_bulk_load() -> list[str]:
+    """Before parallel parts: drop the secondary indexes (committed); returns what recreates them."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        return _drop_secondary_indexes(cursor, LOADED_TABLES)
+
+
+def end_bulk_load(rebuild: list[str]) -> None:
+    """After the parts (or after one of them failed): the indexes back, sequences past the ids, statistics."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in rebuild:
+            cursor.execute(statement)
+    for table in LOADED_TABLES:
+        _bump_sequence(table)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_event; ANALYZE incidents_eventrecord; ANALYZE dispatch_slaclock")
+
+
 def generate(
     events: int,
     days: int = 365,
@@ -161,9 +212,12 @@ def generate(
     *,
     router: Router | None = None,
     wrong_share: float = WRONG_FIRST_SHARE,
+    part: Part | None = None,
 ) -> GenerationResult:
     """Generate `events` events over the last `days`; `router` names the department that handles each
-    (the routing rules'; without one no event gets past reported)."""
+    (the routing rules'; without one no event gets past reported). With `part` this is one of several
+    processes loading together (split, begin_bulk_load, end_bulk_load): it writes its own id ranges and
+    leaves the indexes, sequences and statistics to the caller."""
     postgres = connection.vendor == "postgresql"
     if not postgres and events > SMALL_WITHOUT_COPY:
         raise RuntimeError(
@@ -172,7 +226,7 @@ def generate(
         )
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     started = time.perf_counter()
-    now = timezone.now()
+    now = part.now if part else timezone.now()
     grid_units = {g.pk: g for g in OrgUnit.objects.filter(tier=Tier.GRID)}
     grids = [(g.pk, g.path, g.code) for g in grid_units.values()]
     places = {pk: PointPicker(b) for pk, b in OrgUnit.objects.filter(tier=Tier.GRID).values_list("id", "boundary")}
@@ -180,15 +234,13 @@ def generate(
     units = {u.code: u.pk for u in OrgUnit.objects.filter(tier__in=[Tier.STREET, Tier.DISTRICT])}
     depts = {(d.org_unit.code, d.type.code): d.pk for d in Department.objects.select_related("org_unit", "type")}
     dept_codes = dict(Department.objects.values_list("pk", "code"))
+    nearby: dict[tuple[str, int], list[int]] = {}  # (grid path, right department) → the wrong ones near
     cats = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
-    weights = [HEAVY.get(c.code, 1) for c in cats]
+    # Cumulative weights once: random.choices accumulates plain weights on every call (the same draw).
+    cat_weights = list(accumulate(HEAVY.get(c.code, 1) for c in cats))
     city = grids[0][1].split("/")[0]
 
-    event_id, record_id, clock_id = (
-        _next_id("incidents_event"),
-        _next_id("incidents_eventrecord"),
-        _next_id("dispatch_slaclock"),
-    )
+    event_id, record_id, clock_id = part.first_ids if part else next_ids()
     n_records = n_clocks = 0
     event_cols = ", ".join(EVENT_COLUMNS)
     record_cols = (
@@ -207,7 +259,7 @@ def generate(
             cursor.execute("SET LOCAL session_replication_role = replica")
             # Maintaining ten secondary indexes row by row costs PostgreSQL more than the whole
             # load; past a size, building them once afterwards is several times faster.
-            if events >= REBUILD_INDEXES_FROM:
+            if events >= REBUILD_INDEXES_FROM and part is None:
                 rebuild = _drop_secondary_indexes(cursor, LOADED_TABLES)
         for chunk_start in range(0, events, CHUNK):
             event_rows, record_rows, clock_rows = [], [], []
@@ -216,7 +268,7 @@ def generate(
                 latitude, longitude = places[grid_id].pick(place_rng)
                 codes = path.strip("/").split("/")
                 street = codes[2]
-                cat = rng.choices(cats, weights)[0]
+                cat = rng.choices(cats, cum_weights=cat_weights)[0]
                 reported = now - timedelta(seconds=rng.uniform(0, days * 86400))
                 source, title, description = event_text(cat.code, rng)
                 text = f"{title} {description}"
@@ -224,7 +276,7 @@ def generate(
                 lead = routed.pk if routed is not None else None
                 r = rng.random()
                 if r < open_share:
-                    final = rng.choices([s for s, _ in OPEN_STATES], [w for _, w in OPEN_STATES])[0]
+                    final = rng.choices(OPEN_STATE_NAMES, cum_weights=OPEN_STATE_WEIGHTS)[0]
                 elif r < open_share + 0.02:
                     final = "invalidated"
                 else:
@@ -235,7 +287,12 @@ def generate(
                 if final == "invalidated":
                     steps = [("invalidate", "invalidated", "", {}, "supervisor")]
                 elif final != "reported":
-                    wrong = _wrong_department(rng, path, lead, depts) if rng.random() < wrong_share else None
+                    wrong = None
+                    if rng.random() < wrong_share:
+                        near = nearby.get((path, lead))
+                        if near is None:
+                            near = nearby[(path, lead)] = _near_departments(path, lead, depts)
+                        wrong = _wrong_department(rng, near)
                     steps = _dispatch_steps(rng, lead, wrong, dept_codes)
                     steps += [(ACTION_INTO[s], s, "", {}, "system") for s in LOOP[2 : LOOP.index(final) + 1]]
                 steps.insert(0, ("file", "reported", "", {}, "system"))
@@ -251,18 +308,14 @@ def generate(
                     if action == "dispatch" and first_dispatch is None:
                         first_dispatch = t
                     returns += action == "return"
-                    rec = SimpleNamespace(
-                        event_id=eid, seq=seq, action=action, actor_id=None, actor_role=role,
-                        actor_unit_id=None, actor_department_id=None, from_state=previous_state, to_state=state,
-                        reason=reason, data=data, created_at=t, prev_hash=prev,
-                    )  # fmt: skip
-                    rec.hash = compute_hash(rec)
+                    stored = data_json(data)
+                    digest = system_record_hash(eid, seq, action, role, previous_state, state, reason, stored, t, prev)
                     record_rows.append(
-                        (record_id + n_records, eid, seq, action, role, previous_state, state, reason,
-                         json.dumps(data, ensure_ascii=False), t, prev, rec.hash)
+                        (record_id + n_records, eid, seq, action, role, previous_state, state, reason, stored, t,
+                         prev, digest)
                     )  # fmt: skip
                     n_records += 1
-                    prev, previous_state = rec.hash, state
+                    prev, previous_state = digest, state
                     t += timedelta(minutes=rng.uniform(5, 240))
                 dispatched = times.get("dispatched") if final not in ("reported", "invalidated") else None
                 due = None
@@ -312,8 +365,8 @@ def generate(
                 _write(cursor, table, columns, rows)
         for statement in rebuild:
             cursor.execute(statement)
-    if postgres:
-        for table in ("incidents_event", "incidents_eventrecord", "dispatch_slaclock"):
+    if postgres and part is None:
+        for table in LOADED_TABLES:
             _bump_sequence(table)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE incidents_event; ANALYZE incidents_eventrecord; ANALYZE dispatch_slaclock")

@@ -7,7 +7,9 @@ make. The phrase banks per 小类 are in incidents.generator_phrases.
 
 from __future__ import annotations
 
+import functools
 import random
+from itertools import accumulate
 
 from incidents.generator_phrases import PHRASES, SENSOR_ALARMS, VIDEO_ALARMS
 
@@ -139,6 +141,12 @@ def _device(code: str, source: str, rng: random.Random) -> str:
     )
 
 
+@functools.cache
+def _cumulative_sources(code: str) -> tuple[list[str], list[int]]:
+    sources, weights = sources_for(code)
+    return sources, list(accumulate(weights))
+
+
 def sources_for(code: str) -> tuple[list[str], list[int]]:
     """The channels an event of this 小类 arrives by, with weights."""
     sources, weights = ["hotline_12345", "grid_worker", "other"], [45, 35, 8]
@@ -153,8 +161,8 @@ def sources_for(code: str) -> tuple[list[str], list[int]]:
 
 def event_text(code: str, rng: random.Random) -> tuple[str, str, str]:
     """(source, title, description) for one generated event of 小类 `code`."""
-    sources, weights = sources_for(code)
-    source = rng.choices(sources, weights)[0]
+    sources, cumulative = _cumulative_sources(code)
+    source = rng.choices(sources, cum_weights=cumulative)[0]  # the same draw as with plain weights
     titles, clauses = PHRASES[code]
     if source in ("sensor", "video_ai"):
         description = _device(code, source, rng)

@@ -313,3 +313,26 @@ def test_deactivating_a_department_reroutes_at_once():
     street_huanwei.is_active = False
     street_huanwei.save()
     assert simulate(category=e0101, latitude=lat, longitude=lon).department.code == "990102-huanwei"
+
+
+def test_the_history_routers_remembered_answers_are_decides():
+    """history_router remembers answers by what the concerned rules can tell apart; each must be the
+    answer decide() gives that very situation (night noise, rest-day works, keywords, every place)."""
+    import random
+
+    from accounts.models import OrgUnit, Tier
+    from dispatch.routing import Situation, decide, history_router
+
+    route = history_router()
+    rng = random.Random(4)
+    grids = list(OrgUnit.objects.filter(tier=Tier.GRID))
+    categories = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
+    texts = ["", "发现针头和医疗垃圾", "化学品泄漏", "路灯不亮"]
+    zone = ZoneInfo("Asia/Shanghai")
+    for _ in range(3000):
+        category, grid = rng.choice(categories), rng.choice(grids)
+        source = rng.choice(["hotline_12345", "grid_worker", "other", "sensor"])
+        at = datetime(2026, 5, rng.randint(1, 10), rng.randint(0, 23), rng.randint(0, 59), tzinfo=zone)
+        text = rng.choice(texts)
+        expected = decide(Situation(category, grid, category.default_urgency, source, at, text)).department
+        assert route(category, grid, source, at, text) == expected

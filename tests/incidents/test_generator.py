@@ -68,3 +68,29 @@ def _index_oids() -> set[tuple[str, int]]:
             "('incidents_event'::regclass, 'incidents_eventrecord'::regclass, 'dispatch_slaclock'::regclass)"
         )
         return set(cursor.fetchall())
+
+
+def test_parts_loaded_side_by_side_verify_and_do_not_collide(capsys):
+    """What generate_history --workers does, in one process: disjoint id ranges per part, one now,
+    indexes dropped before and rebuilt after, sequences past every id."""
+    from django.utils import timezone
+
+    from incidents.generator import begin_bulk_load, end_bulk_load, split
+
+    before = Event.objects.count()
+    parts = split(301, 2, due_now=5, seed=9, now=timezone.now())
+    assert [count for count, *_ in parts] == [151, 150] and [due for _c, due, *_ in parts] == [3, 2]
+    rebuild = begin_bulk_load()
+    records = 0
+    try:
+        for count, due, seed, part in parts:
+            records += generate(count, days=20, due_now=due, seed=seed, router=history_router(), part=part).records
+    finally:
+        end_bulk_load(rebuild)
+    assert Event.objects.count() == before + 301
+    assert EventRecord.objects.count() >= records
+    call_command("verify_history")
+    assert "histories verify" in capsys.readouterr().out
+    from tests.factories import file_event
+
+    assert file_event().pk > max(Event.objects.exclude(title="暴露垃圾").values_list("id", flat=True))

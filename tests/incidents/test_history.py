@@ -252,3 +252,44 @@ def test_postgresql_refuses_truncate(sql):
     with pytest.raises(DatabaseError, match="append-only: TRUNCATE"), transaction.atomic(), connection.cursor() as c:
         c.execute(sql)
     assert event.records.count() == event.version
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"action": "file", "actor_role": "system", "from_state": "", "to_state": "reported", "reason": "", "data": {}},
+        {
+            "action": "return",
+            "actor_role": "handler",
+            "from_state": "dispatched",
+            "to_state": "reported",
+            "reason": '不属于我单位 "职责"\\范围\n',
+            "data": {"withdrawn_requests": [], "department": "990102001-huanwei"},
+        },
+        {
+            "action": "redispatch",
+            "actor_role": "operator",
+            "from_state": "dispatched",
+            "to_state": "dispatched",
+            "reason": "派错部门，改派",
+            "data": {"previous": "a", "department": "b", "co_departments": ["c", "d"], "n": {"z": 1, "a": None}},
+        },
+    ],
+)
+@pytest.mark.parametrize("micro", [0, 7, 678901])
+def test_the_generators_system_record_hash_is_compute_hash(fields, micro):
+    """The history generator hashes without building records: the same bytes, or verify_history fails."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from incidents.history import data_json, system_record_hash
+
+    at = datetime(2026, 3, 4, 5, 6, 7, micro, tzinfo=timezone(timedelta(hours=8)))
+    record = SimpleNamespace(
+        event_id=123456, seq=3, actor_id=None, actor_unit_id=None, actor_department_id=None, created_at=at,
+        prev_hash="ab" * 32, **fields,
+    )  # fmt: skip
+    fast = system_record_hash(
+        123456, 3, fields["action"], fields["actor_role"], fields["from_state"], fields["to_state"],
+        fields["reason"], data_json(fields["data"]), at.astimezone(UTC), "ab" * 32,
+    )  # fmt: skip
+    assert fast == compute_hash(record)
