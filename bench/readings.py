@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Sensor readings ingested and evaluated (issue #17 item 7), beside the raw COPY rate of the same rows.
 
-    createdb -h 127.0.0.1 -U postgres citygov_bench_h17      # emptied by the bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/citygov_bench_h17 .venv/bin/python bench/readings.py
+    createdb -h 127.0.0.1 -U postgres citygov_h17_bench      # emptied by the bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/citygov_h17_bench .venv/bin/python bench/readings.py
 
 Resets the database, loads the demo city, creates one indicator (waterlogging depth, for 10 minutes)
 and `clients × sensors` sensors spread over the city's grids, a few of them "hot" (they cross the
@@ -13,12 +13,17 @@ thresholds, fire warnings and file events through the normal intake). Then, on P
    partitions would; two clients never lock the same sensor) with an integrator's token;
    readings/s = all readings / wall time.
 2. In-process: the same service (operations.services.readings) called directly on further batches,
-   split into its parts: row checks, the pure rule evaluation (vitals.rules) and the rest
-   (locks, COPY, warning rows, sensor state, events).
+   split into its parts: row checks, the pure rule evaluation (vitals.rules, alone, as a peer), and
+   the service's own steps as it runs them (row locks, COPY, evaluation with warning rows and events,
+   device-fault lift, sensor-state UPDATE).
 3. The limit: COPY of the same rows into a table of the same shape (partitioned by day, primary key
-   (sensor, at)), through the same driver.
+   (sensor, at)), through the same driver, in text and in binary format (the service uses binary).
 
-Prints figures and `uptime`; asserts nothing.
+Two batch shapes by default (`--shapes`): 5,000 sensors × 2 readings and 10,000 sensors × 1 reading
+per batch, each on its own sensors. `--profile` also runs one batch through Django's test client (the
+whole HTTP stack in-process: middleware, DRF, token auth, the service) under cProfile.
+
+Prints figures and `uptime` before and after; asserts nothing.
 """
 
 from __future__ import annotations
@@ -63,29 +68,35 @@ def setup() -> None:
     load_demo_city()
 
 
-def make_sensors(count: int, hot: float):
-    from accounts.grid_index import locate_grid_id
-    from accounts.models import OrgUnit
+def make_indicator():
     from incidents.models import Category
-    from vitals.models import Indicator, Sensor
+    from vitals.models import Indicator
 
-    indicator = Indicator.objects.create(
+    return Indicator.objects.create(
         code="bench-depth", name="路面积水深度", domain="城市生命线", group="排水", unit="cm",
         thresholds={"blue": 10, "yellow": 15, "orange": 27, "red": 40}, for_minutes=10, recovery=5,
         category=Category.objects.get(code="E0402"),
     )  # fmt: skip
+
+
+def make_sensors(indicator, prefix: str, count: int, hot: float) -> tuple[list[str], set[str]]:
+    from accounts.grid_index import locate_grid_id
+    from accounts.models import OrgUnit
+    from vitals.models import Sensor
+
     paths = dict(OrgUnit.objects.filter(tier=5).values_list("id", "path"))
     rng = random.Random(17)
     sensors = []
     for i in range(count):
         lat, lon = 30.0005 + rng.random() * 0.199, 120.0005 + rng.random() * 0.299
         grid_id = locate_grid_id(lat, lon)
-        sensor = Sensor(code=f"wl-{i:06d}", name=f"积水 {i}", indicator=indicator, latitude=lat, longitude=lon)
+        code = f"{prefix}-{i:06d}"
+        sensor = Sensor(code=code, name=f"积水 {code}", indicator=indicator, latitude=lat, longitude=lon)
         sensor.grid_id, sensor.area_path = grid_id, paths[grid_id]
         sensors.append(sensor)
     Sensor.objects.bulk_create(sensors, batch_size=5000)
     hot_codes = {s.code for s in rng.sample(sensors, max(1, int(count * hot)))}
-    return hot_codes
+    return [s.code for s in sensors], hot_codes
 
 
 def batch_rows(codes: list[str], start_minute: int, hot: set[str], per_sensor: int) -> list[dict]:
@@ -115,7 +126,8 @@ def http(clients: list[list[str]], batches: int, hot: set[str], per_sensor: int,
         [json.dumps(batch_rows(codes, b * per_sensor, hot, per_sensor)).encode() for b in range(batches)]
         for codes in clients
     ]
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0")
+    # Persistent connections as in production (citygov.settings.prod: DATABASE_CONN_MAX_AGE 60).
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0", DATABASE_CONN_MAX_AGE="60")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "citygov.wsgi", "-b", "127.0.0.1:8767", "-w", str(workers),
          "--timeout", "120", "--log-level", "warning"],
@@ -141,8 +153,8 @@ def http(clients: list[list[str]], batches: int, hot: set[str], per_sensor: int,
             post(body)
 
     try:
-        post(json.dumps(batch_rows(clients[0][:10], -60, set(), 1)).encode())  # warm both workers' imports
-        post(json.dumps(batch_rows(clients[-1][:10], -60, set(), 1)).encode())
+        for _warm in range(2 * workers):  # every worker's imports and first connection
+            post(json.dumps(batch_rows(clients[_warm % len(clients)][:10], -60 + _warm, set(), 1)).encode())
         answers.clear()
         latencies.clear()
         threads = [threading.Thread(target=client, args=(mine,)) for mine in bodies]
@@ -159,6 +171,43 @@ def http(clients: list[list[str]], batches: int, hot: set[str], per_sensor: int,
     return accepted, wall, sorted(latencies), sum(a["rejected"] for a in answers)
 
 
+PARTS = {
+    "row locks (SELECT … FOR UPDATE)": ("vitals.store", "lock_sensors"),
+    "stored-pair check": ("vitals.store", "stored_pairs"),
+    "COPY of the readings": ("vitals.store", "insert_readings"),
+    "evaluation, warning rows, events": ("operations.services.readings", "_evaluate"),
+    "device-fault lift": ("operations.services.readings", "device_fault_lift"),
+    "sensor-state UPDATE": ("vitals.store", "save_sensor_state"),
+}
+
+
+SPENT: dict[str, float] = {}
+
+
+def timed_parts() -> dict[str, float]:
+    """Wrap the service's steps (module attributes it calls at run time) with timers, once; zeroed each call."""
+    import importlib
+
+    spent = SPENT
+    wrapped = bool(spent)
+    spent.update(dict.fromkeys(PARTS, 0.0))
+    if wrapped:
+        return spent
+    for name, (module_name, attr) in PARTS.items():
+        module = importlib.import_module(module_name)
+        inner = getattr(module, attr)
+
+        def wrapper(*args, _inner=inner, _name=name, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _inner(*args, **kwargs)
+            finally:
+                spent[_name] += time.perf_counter() - started
+
+        setattr(module, attr, wrapper)
+    return spent
+
+
 def in_process(codes: list[str], batches: int, start_batch: int, hot: set[str], per_sensor: int):
     from accounts.models import User
     from operations.services.readings import readings_receive
@@ -169,6 +218,7 @@ def in_process(codes: list[str], batches: int, start_batch: int, hot: set[str], 
     actor = User.objects.get(username="bench_iot")
     rule = Indicator.objects.get(code="bench-depth").rule()
     totals = {"checks": 0.0, "rule": 0.0, "service": 0.0, "readings": 0}
+    spent = timed_parts()
     for b in range(start_batch, start_batch + batches):
         rows = batch_rows(codes, b * per_sensor, hot, per_sensor)
         started = time.perf_counter()
@@ -185,11 +235,35 @@ def in_process(codes: list[str], batches: int, start_batch: int, hot: set[str], 
         received = readings_receive(actor=actor, rows=rows)
         totals["service"] += time.perf_counter() - started
         totals["readings"] += received.accepted
-    return totals
+    return totals, spent
 
 
-def raw_copy(rows: list[tuple[int, datetime, float]]) -> float:
+def profile_http(codes: list[str], start_minute: int, hot: set[str], per_sensor: int, token: str) -> None:
+    """One batch through the whole Django stack in-process (test client: middleware, DRF, auth, the service)."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    body = json.dumps(batch_rows(codes, start_minute, hot, per_sensor)).encode()
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    response = client.post("/api/v1/readings", body, content_type="application/json")
+    profiler.disable()
+    wall = time.perf_counter() - started
+    print(f"[profile] one batch of {BATCH:,} ({len(codes):,} sensors) through the test client: "
+          f"{response.status_code}, {wall * 1000:.0f} ms under cProfile")  # fmt: skip
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)
+
+
+def raw_copy(rows: list[tuple[int, datetime, float]], binary: bool) -> float:
     from django.db import connection, transaction
+
+    from vitals.store import COPY_TYPES
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
@@ -202,13 +276,12 @@ def raw_copy(rows: list[tuple[int, datetime, float]]) -> float:
                 f"CREATE TABLE bench_copy_{offset + 1} PARTITION OF bench_copy FOR VALUES FROM (%s) TO (%s)",
                 [low, low + timedelta(days=1)],
             )
+    statement = "COPY bench_copy (sensor_id, at, value) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
     started = time.perf_counter()
     for start in range(0, len(rows), BATCH):
-        with (
-            transaction.atomic(),
-            connection.cursor() as cursor,
-            cursor.cursor.copy("COPY bench_copy (sensor_id, at, value) FROM STDIN") as copy,
-        ):
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            if binary:
+                copy.set_types(COPY_TYPES)
             for row in rows[start : start + BATCH]:
                 copy.write_row(row)
     elapsed = time.perf_counter() - started
@@ -217,53 +290,73 @@ def raw_copy(rows: list[tuple[int, datetime, float]]) -> float:
     return len(rows) / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sensors", type=int, default=5000, help="sensors per client")
-    parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--batches", type=int, default=10, help="batches per client over HTTP")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--hot", type=float, default=0.001, help="share of sensors that fire warnings")
-    args = parser.parse_args()
-    per_sensor = BATCH // args.sensors
-    setup()
-    hot = make_sensors(args.sensors * args.clients, args.hot)
-    token = token_for_integrator()
-    codes = [f"wl-{i:06d}" for i in range(args.sensors * args.clients)]
-    clients = [codes[c * args.sensors : (c + 1) * args.sensors] for c in range(args.clients)]
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
-    accepted, wall, latencies, rejected = http(clients, args.batches, hot, per_sensor, args.workers, token)
+
+def run_shape(indicator, prefix: str, args, token: str) -> None:
     from django.db import connection
 
+    from vitals.models import Sensor
+
+    per_sensor = BATCH // args.sensors_per_batch
+    codes, hot = make_sensors(indicator, prefix, args.sensors_per_batch * args.clients, args.hot)
+    clients = [codes[c * args.sensors_per_batch : (c + 1) * args.sensors_per_batch] for c in range(args.clients)]
     connection.close()
-    totals = in_process(clients[0], 5, args.batches, hot, per_sensor)
-
-    from vitals.models import Reading, Sensor, VitalWarning
-
-    ids = dict(Sensor.objects.values_list("code", "id"))
+    accepted, wall, latencies, rejected = http(clients, args.batches, hot, per_sensor, args.workers, token)
+    totals, spent = in_process(clients[0], args.in_process, args.batches, hot, per_sensor)
+    if args.profile:
+        profile_http(clients[-1], (args.batches + args.in_process) * per_sensor, hot, per_sensor, token)
+    ids = dict(Sensor.objects.filter(code__startswith=f"{prefix}-").values_list("code", "id"))
     same_rows = [
         (ids[r["sensor"]], datetime.fromisoformat(r["at"]), r["value"])
         for codes_ in clients
         for b in range(args.batches)
         for r in batch_rows(codes_, b * per_sensor, hot, per_sensor)
     ]
-    copy_rate = raw_copy(same_rows)
-
-    from incidents.models import Event
-
+    copy_text = raw_copy(same_rows, binary=False)
+    copy_binary = raw_copy(same_rows, binary=True)
+    limit = max(copy_text, copy_binary)
+    rate = accepted / wall
     n = totals["readings"]
-    print(f"[readings] {args.clients} clients × {args.batches} batches of {BATCH:,} readings "
-          f"({args.sensors:,} sensors each, {per_sensor} readings per sensor a batch), {args.workers} gunicorn workers")  # fmt: skip
-    print(f"  HTTP ingest + evaluate     {accepted / wall:10,.0f} readings/s   ({accepted:,} accepted, {rejected} rejected, "
+    print(f"[readings] {args.clients} clients × {args.batches} batches of {BATCH:,} readings: "
+          f"{args.sensors_per_batch:,} sensors × {per_sensor} reading(s) per batch, {args.workers} gunicorn workers")  # fmt: skip
+    print(f"  HTTP ingest + evaluate     {rate:10,.0f} readings/s   ({accepted:,} accepted, {rejected} rejected, "
           f"{wall:.2f} s; batch p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms)")  # fmt: skip
-    print(f"  raw COPY, same rows        {copy_rate:10,.0f} rows/s       (ratio HTTP / COPY = {accepted / wall / copy_rate:.2f})")  # fmt: skip
+    print(f"  raw COPY, same rows, text  {copy_text:10,.0f} rows/s")
+    print(f"  raw COPY, same rows, binary{copy_binary:10,.0f} rows/s       (ratio HTTP / best COPY = {rate / limit:.2f})")  # fmt: skip
     print(f"  in-process service         {n / totals['service']:10,.0f} readings/s   ({n:,} readings, one process)")  # fmt: skip
     print(f"    row checks               {totals['checks'] / n * 1e6:10.2f} µs/reading")
-    print(f"    rule evaluation (pure)   {totals['rule'] / n * 1e6:10.2f} µs/reading")
-    print(f"    service in all           {totals['service'] / n * 1e6:10.2f} µs/reading")
+    print(f"    rule evaluation (pure)   {totals['rule'] / n * 1e6:10.2f} µs/reading  (peer, outside the service)")
+    print(f"    service in all           {totals['service'] / n * 1e6:10.2f} µs/reading, of which:")
+    for name, seconds in spent.items():
+        print(f"      {name:<33}{seconds / n * 1e6:8.2f} µs/reading")
+    print("  " + uptime())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shapes", default="5000,10000", help="sensors per batch, one run each (comma-separated)")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=10, help="batches per client over HTTP")
+    parser.add_argument("--in-process", type=int, default=5, help="batches called in-process")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--hot", type=float, default=0.001, help="share of sensors that fire warnings")
+    parser.add_argument("--profile", action="store_true", help="cProfile one batch through the Django stack")
+    args = parser.parse_args()
+    print("[readings] start: " + uptime())
+    setup()
+    indicator = make_indicator()
+    token = token_for_integrator()
+    for k, shape in enumerate(int(s) for s in args.shapes.split(",")):
+        args.sensors_per_batch = shape
+        run_shape(indicator, f"wl{k}", args, token)
+
+    from incidents.models import Event
+    from vitals.models import Reading, VitalWarning
+
     print(f"  stored {Reading.objects.count():,} readings, {VitalWarning.objects.count()} warnings, "
           f"{Event.objects.filter(source='sensor').count()} sensor events filed")  # fmt: skip
-    print("  " + subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
 if __name__ == "__main__":

@@ -367,6 +367,39 @@ def recompute_clock(clock: SlaClock, now: datetime) -> tuple[datetime, datetime]
     return old_due, clock.due_at
 
 
+def retime_for_urgency(event: Event, now: datetime) -> dict[str, dict[str, object]]:
+    """The event's urgency was raised (a warning went red: critical): time its running clocks again
+    from their start under the limits of the new urgency, where those are shorter.
+
+    The limits still start when the event was filed (wall clock); only the budget changes, so a
+    clock whose shorter deadline already passed goes red and the sweep records the breach. A limit
+    the new urgency would lengthen is left alone (raising the urgency never buys time), and a
+    recorded breach stays recorded (recompute_clock). The caller holds the event's row lock and
+    saves the event; returns what moved by step, for its history record.
+    """
+    cal = calendar_for(event.grid)
+    moved: dict[str, dict[str, object]] = {}
+    running = SlaClock.objects.select_for_update().filter(event=event, stopped_at__isnull=True).order_by("id")
+    for clock in running:
+        policy = policy_for(event.category, event.urgency, clock.step)
+        if policy is None:
+            continue
+        limit, working = _limit_minutes(policy, cal)
+        budget = limit + clock.extension_minutes + clock.paused_minutes
+        if add_minutes(clock.started_at, budget, cal, working) >= clock.due_at:
+            continue
+        clock.event = event  # the urgency as raised, not the row as stored
+        old_due, new_due = recompute_clock(clock, now)
+        moved[clock.step] = {
+            "from": old_due.isoformat(),
+            "to": new_due.isoformat(),
+            "breached_at": clock.breached_at.isoformat() if clock.breached_at else None,
+        }
+    if moved:
+        sync_event(event, now)
+    return moved
+
+
 def dispatch_missed_q() -> Q:
     """Events still waiting for dispatch whose dispatch limit was missed, even though an automatic
     escalation started the parent tier's fresh (green) dispatch clock: a breached dispatch clock

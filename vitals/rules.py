@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 from vitals.levels import ABOVE, BELOW, DIRECTIONS, FIRING, LEVELS, PENDING
 
@@ -68,9 +69,15 @@ class Rule:
     def level_of(self, value: float) -> str | None:
         """The most severe level whose threshold `value` is past, or None."""
         found = None
-        for level, limit in self.thresholds:
-            if self.past(value, limit):
-                found = level
+        # `past` inlined: this runs once per reading.
+        if self.direction == ABOVE:
+            for level, limit in self.thresholds:
+                if value >= limit:
+                    found = level
+        else:
+            for level, limit in self.thresholds:
+                if value <= limit:
+                    found = level
         return found
 
     def recovered(self, value: float) -> bool:
@@ -146,8 +153,9 @@ class State:
     open: Open | None = None
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """One reading of one sensor (a tuple: the evaluator takes 10,000 a batch)."""
+
     at: datetime
     value: float
 

@@ -33,6 +33,7 @@ from vitals import rules, store
 from vitals.batch import MAX_ROWS, Row, RowError, check_rows
 from vitals.models import Indicator, Sensor, VitalWarning, WarningAction, WarningKind, WarningState
 from vitals.selectors import reading_scope_q
+from vitals.store import Held
 
 
 class BatchTooLarge(ServiceError):
@@ -84,8 +85,9 @@ def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received
     result = Received(errors=errors)
     now = now or timezone.now()
     with transaction.atomic():
+        # Tuples, not model instances, for the thousands of sensors a batch names (vitals.store.Held).
         sensors = store.lock_sensors({r.sensor for r in good}, scope)
-        known: list[tuple[Sensor, Row]] = []
+        known: list[tuple[Held, Row]] = []
         for row in good:
             sensor = sensors.get(row.sensor)
             if sensor is None:
@@ -93,67 +95,75 @@ def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received
             else:
                 known.append((sensor, row))
         fresh = _drop_repeats(known, result)
-        store.insert_readings([(s.pk, r.at, r.value) for s, r in fresh])
-        _evaluate(fresh, result)
-        heard = sorted({s.pk for s, _r in known})
-        device_fault_lift(heard, now)
-        updates: dict[int, tuple[int, datetime | None, float | None]] = {pk: (pk, None, None) for pk in heard}
-        for sensor in sensors.values():
-            if sensor.pk in updates and sensor.last_at is not None:
-                updates[sensor.pk] = (sensor.pk, sensor.last_at, sensor.last_value)
-        store.save_sensor_state(list(updates.values()), now)
+        store.insert_readings([(s.id, r.at, r.value) for s, r in fresh])
+        evaluated = _evaluate(fresh, result)
+        # Every locked sensor was named by a well-formed row: all of them were heard from.
+        device_fault_lift([s.id for s in sensors.values()], now)  # in id order
+        updates = [
+            (sensor.id, *evaluated[sensor.id])
+            if sensor.id in evaluated
+            else (sensor.id, sensor.last_at, sensor.last_value)
+            for sensor in sensors.values()
+        ]
+        store.save_sensor_state(updates, now)
     result.rejected = len(result.errors)
     return result
 
 
-def _drop_repeats(known: list[tuple[Sensor, Row]], result: Received) -> list[tuple[Sensor, Row]]:
+def _drop_repeats(known: list[tuple[Held, Row]], result: Received) -> list[tuple[Held, Row]]:
     """The batch without repeated (sensor, at): the first copy in the batch, and nothing already stored."""
     seen: set[tuple[int, datetime]] = set()
-    unique: list[tuple[Sensor, Row]] = []
+    unique: list[tuple[Held, Row]] = []
     for sensor, row in known:
-        key = (sensor.pk, row.at)
+        key = (sensor.id, row.at)
         if key in seen:
             result.duplicates += 1
             continue
         seen.add(key)
         unique.append((sensor, row))
     # Only a reading not newer than its sensor's last evaluated one can be stored already.
-    maybe = [(s.pk, r.at) for s, r in unique if s.last_at is not None and r.at <= s.last_at]
+    maybe = [(s.id, r.at) for s, r in unique if s.last_at is not None and r.at <= s.last_at]
     stored = store.stored_pairs(maybe)
     if not stored:
         return unique
-    fresh = [(s, r) for s, r in unique if (s.pk, r.at) not in stored]
+    fresh = [(s, r) for s, r in unique if (s.id, r.at) not in stored]
     result.duplicates += len(unique) - len(fresh)
     return fresh
 
 
-def _evaluate(fresh: list[tuple[Sensor, Row]], result: Received) -> None:
+def _evaluate(fresh: list[tuple[Held, Row]], result: Received) -> dict[int, tuple[datetime, float]]:
+    """Run each sensor's new readings through its rule and apply the transitions; returns the last
+    evaluated reading (at, value) of each sensor that had one."""
     by_sensor: dict[int, list[rules.Reading]] = defaultdict(list)
-    sensors: dict[int, Sensor] = {}
+    held: dict[int, Held] = {}
     for sensor, row in fresh:
-        by_sensor[sensor.pk].append(rules.Reading(row.at, row.value))
-        sensors[sensor.pk] = sensor
+        by_sensor[sensor.id].append(rules.Reading(row.at, row.value))
+        held[sensor.id] = sensor
     if not by_sensor:
-        return
-    indicators = store.indicators_of(sensors.values())
+        return {}
+    indicators = store.indicators_of(s.indicator_id for s in held.values())
     rule_of: dict[int, rules.Rule] = {pk: ind.rule() for pk, ind in indicators.items()}
     current: dict[int, VitalWarning | None] = dict(store.open_threshold_warnings(by_sensor))
     planned: list[tuple[datetime, str, int, int, rules.Transition]] = []
     finals: dict[int, rules.State] = {}
+    last: dict[int, tuple[datetime, float]] = {}
+    evaluate, state_of = rules.evaluate, store.state_of
     for sensor_id, readings in by_sensor.items():
-        sensor = sensors[sensor_id]
-        outcome = rules.evaluate(rule_of[sensor.indicator_id], store.state_of(sensor, current.get(sensor_id)), readings)
+        sensor = held[sensor_id]
+        outcome = evaluate(rule_of[sensor.indicator_id], state_of(sensor.last_at, current.get(sensor_id)), readings)
         result.accepted += outcome.evaluated
         result.late += len(outcome.late)
         finals[sensor_id] = outcome.state
         if outcome.evaluated:
-            sensor.last_at = outcome.state.last_at
-            sensor.last_value = next(r.value for r in readings if r.at == outcome.state.last_at)
-        planned.extend((t.at, sensor.code, i, sensor_id, t) for i, t in enumerate(outcome.transitions))
+            last_at = outcome.state.last_at
+            last[sensor_id] = (last_at, next(r.value for r in readings if r.at == last_at))  # type: ignore[arg-type]
+        if outcome.transitions:
+            planned.extend((t.at, sensor.code, i, sensor_id, t) for i, t in enumerate(outcome.transitions))
     # Reading-time order across the batch: grouping and inhibition see the warnings as they were then.
     planned.sort(key=lambda p: (p[0], p[1], p[2]))
+    full = store.sensors_of(p[3] for p in planned) if planned else {}
     for _at, _code, _i, sensor_id, transition in planned:
-        sensor = sensors[sensor_id]
+        sensor = full[sensor_id]
         current[sensor_id] = _apply(sensor, indicators[sensor.indicator_id], current.get(sensor_id), transition)
         result.transitions += 1
     running = []
@@ -162,9 +172,10 @@ def _evaluate(fresh: list[tuple[Sensor, Row]], result: Received) -> None:
         if warning is None or state.open is None:
             continue
         warning.level, warning.peak_value = state.open.level, state.open.peak
-        warning.last_value = sensors[sensor_id].last_value
+        warning.last_value = last[sensor_id][1] if sensor_id in last else held[sensor_id].last_value
         running.append(warning)
     store.save_open_warnings(running)
+    return last
 
 
 def _apply(

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch.sla import retime_for_urgency
 from incidents.models import OPEN_STATES, Event, Source, Urgency
 from incidents.permissions import SYSTEM
 from operations.outbox import outbox_put
@@ -55,9 +56,15 @@ def _warning_facts(warning: VitalWarning, value: float | None) -> dict[str, obje
     }
 
 
-def _raise_urgency(event: Event, level: str) -> None:
-    if level == RED and event.state in OPEN_STATES and event.urgency < Urgency.CRITICAL:
-        event.urgency = Urgency.CRITICAL
+def _raise_urgency(event: Event, level: str, now: datetime) -> dict[str, object]:
+    """Red raises an open event's urgency to critical, and its running clocks are timed again under the
+    critical limits where those are shorter (dispatch.sla.retime_for_urgency). Returns what goes on the
+    history record: the urgency's change and the clocks moved."""
+    if level != RED or event.state not in OPEN_STATES or event.urgency >= Urgency.CRITICAL:
+        return {}
+    before = event.urgency
+    event.urgency = Urgency.CRITICAL
+    return {"urgency": {"from": before, "to": event.urgency}, "retimed": retime_for_urgency(event, now)}
 
 
 def warning_file(warning: VitalWarning, at: datetime, value: float | None) -> Event | None:
@@ -81,8 +88,9 @@ def warning_file(warning: VitalWarning, at: datetime, value: float | None) -> Ev
     facts = _warning_facts(warning, value)
     if (joined := group_event(warning)) is not None:
         with locked_event(joined.pk) as event:
-            _raise_urgency(event, warning.level)
-            commit(event, SYSTEM, "warning_join", from_state=event.state, data={"warning": facts})
+            now = timezone.now()
+            raised = _raise_urgency(event, warning.level, now)
+            commit(event, SYSTEM, "warning_join", from_state=event.state, data={"warning": facts, **raised}, at=now)
         warning.event = event
         warning.save(update_fields=["event", "muted"])
         warning_record(warning, WarningAction.JOIN, at, value=value, event=event.code)
@@ -123,14 +131,16 @@ def warning_level_changed(warning: VitalWarning, from_level: str, at: datetime, 
         warning_file(warning, at, value)
         return
     with locked_event(warning.event_id) as event:
-        _raise_urgency(event, warning.level)
+        now = timezone.now()
+        raised = _raise_urgency(event, warning.level, now)
         action = "warning_red" if warning.level == RED else "warning_change"
         commit(
             event,
             SYSTEM,
             action,
             from_state=event.state,
-            data={"warning": _warning_facts(warning, value), "from_level": from_level, "at": at.isoformat()},
+            data={"warning": _warning_facts(warning, value), "from_level": from_level, "at": at.isoformat(), **raised},
+            at=now,
         )
 
 
