@@ -45,9 +45,10 @@ class ProcessCache(Generic[T]):
         self._copy: _Copy[T] | None = None  # replaced whole, never mutated: readers need no lock
         self._checked_at = 0.0
         self._shared: int | None = None
-        # Set by invalidate() inside a transaction: a copy built before that transaction
-        # ends may hold uncommitted rows, so it is used but not kept.
-        self._changed_in_transaction = False
+        # The outermost atomic block in which invalidate() ran: until that transaction ends, a
+        # copy built may hold uncommitted rows, so it is used but not kept. Cleared when it
+        # commits or, at the next read, once that block is no longer the one open (rolled back).
+        self._changed_in: object | None = None
         _ALL.append(self)
 
     def _shared_generation(self) -> int | None:
@@ -63,16 +64,24 @@ class ProcessCache(Generic[T]):
         current = self._copy
         if current is not None and not self._stale(current, generation):
             return current.value
-        if self._changed_in_transaction:
-            if transaction.get_connection().in_atomic_block:
-                return self.build()
-            self._changed_in_transaction = False
+        if self._changed_in is not None and self._inside_changing_transaction():
+            return self.build()
         with self._lock:
             current = self._copy
             if current is None or self._stale(current, generation):
                 current = _Copy(self.build(), generation, time.monotonic())
                 self._copy = current
         return current.value
+
+    def _inside_changing_transaction(self) -> bool:
+        connection = transaction.get_connection()
+        if connection.in_atomic_block and connection.atomic_blocks[0] is self._changed_in:
+            return True
+        # That transaction ended (committed or rolled back): later transactions may keep copies.
+        # Before this, a flag stayed set until a read outside any transaction, so a process whose
+        # reads all ran inside atomic blocks (intake) rebuilt every copy on every read.
+        self._changed_in = None
+        return False
 
     def _stale(self, copy: _Copy[T], generation: int | None) -> bool:
         if time.monotonic() - copy.built_at > self.max_age:
@@ -87,10 +96,15 @@ class ProcessCache(Generic[T]):
         process reading its old copy inside the transaction that changed it.
         """
         self.clear_local()
-        if transaction.get_connection().in_atomic_block:
-            self._changed_in_transaction = True
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            self._changed_in = connection.atomic_blocks[0]
         self._bump()
-        transaction.on_commit(self._bump)
+        transaction.on_commit(self._committed)
+
+    def _committed(self) -> None:
+        self._changed_in = None
+        self._bump()
 
     def clear_local(self) -> None:
         with self._lock:
@@ -109,4 +123,4 @@ def clear_all_local() -> None:
     """Forget every process copy (tests roll the database back under them)."""
     for process_cache in _ALL:
         process_cache.clear_local()
-        process_cache._changed_in_transaction = False
+        process_cache._changed_in = None

@@ -92,3 +92,40 @@ def test_a_copy_built_after_a_change_inside_a_transaction_is_not_kept():
     # The test's own transaction is still open: still not kept.
     assert copy._copy is None
     assert builds == [1, 2, 3]
+
+
+# Real transactions: inside a test's own transaction the test's block would be the outermost one.
+@pytest.mark.django_db(transaction=True)
+def test_after_the_changing_transaction_commits_copies_are_kept_again():
+    """A flag left set after the change committed made every read inside a transaction (every
+    intake) rebuild every copy: 29 statements and 49 ms CPU per intake instead of 9 and 15."""
+    from django.db import transaction
+
+    copy, builds = counting_cache("t-commit")
+    with transaction.atomic():
+        copy.invalidate()
+    with transaction.atomic():
+        assert copy.get() == 1
+        assert copy.get() == 1  # kept
+    assert builds == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_changing_transaction_rolls_back_copies_are_kept_again():
+    from django.db import transaction
+
+    copy, builds = counting_cache("t-rollback")
+    copy.get()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        copy.invalidate()
+        assert copy.get() == 2
+        raise Boom
+    # The block that changed it is gone; the next read rebuilds once (its copy was dropped) and keeps it.
+    with transaction.atomic():
+        assert copy.get() == 3
+        assert copy.get() == 3
+    assert builds == [1, 2, 3]
