@@ -6,9 +6,9 @@ PostgreSQL UNNEST rewrite) rather than running it. `insert_new` writes the same 
 same values: each field's own `pre_save(add=True)` and `get_db_prep_save`, as the compiler calls
 them, so defaults, `auto_now_add`, JSON and decimal adaptation stay the models'; only the SQL text
 is assembled here, once per model. It sends no signals, like `bulk_create`. Whatever it does not
-cover (multi-table inheritance, database defaults, fields with their own placeholders, SQL
-expressions as values, rows that would pass the backend's parameter limit, a mix of rows with
-and without a primary key) goes to `bulk_create` unchanged.
+cover (multi-table inheritance, fields with their own placeholders, SQL expressions as values,
+a database default left to the database among them, rows that would pass the backend's
+parameter limit, a mix of rows with and without a primary key) goes to `bulk_create` unchanged.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _statement(model: type[Model], alias: str, with_pk: bool) -> tuple[list, str
     if (
         opts.parents
         or not connection.features.can_return_rows_from_bulk_insert
-        or any(f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
+        or any(hasattr(f, "get_placeholder") for f in fields)
     ):
         return None
     returning = ""
@@ -76,7 +76,7 @@ def insert_new(objs: Sequence[M]) -> list[M]:
     for obj in objs:
         for f in fields:
             value = f.get_db_prep_save(f.pre_save(obj, add=True), connection=connection)
-            if hasattr(value, "as_sql"):  # an expression: the compiler's business
+            if hasattr(value, "as_sql"):  # an expression (or DatabaseDefault): the compiler's business
                 return model._default_manager.using(alias).bulk_create(objs)
             params.append(value)
     with connection.cursor() as cursor:
