@@ -70,13 +70,13 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--out", default="")
+    parser.add_argument("--no-profile", action="store_true", help="only the CPU per intake, without cProfile")
     args = parser.parse_args()
 
+    from bench.intake_load import city_requests
     from citygov.wsgi import application
 
-    from bench.intake_load import city_requests
-
-    pool, _routed = city_requests(args.kind, n=args.warm + 2 * args.requests, seed=3)
+    pool, _routed = city_requests(args.kind, n=args.warm + (1 if args.no_profile else 2) * args.requests, seed=3)
     statuses: list[str] = []
 
     def start_response(status, headers, exc_info=None):
@@ -104,6 +104,8 @@ def main() -> None:
         cpu.append((time.process_time() - t) * 1000)
     print(f"[profile] {args.kind}: {len(plain)} intakes without the profiler: CPU p50 {statistics.median(cpu):.2f} ms, "
           f"mean {statistics.mean(cpu):.2f} ms (load average {os.getloadavg()[0]:.2f})")  # fmt: skip
+    if args.no_profile:
+        return
 
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
@@ -113,8 +115,10 @@ def main() -> None:
     if args.out:
         profiler.dump_stats(args.out)
     stats = pstats.Stats(profiler)
-    print(f"[profile] {args.kind}: {len(profiled)} intakes under cProfile, {stats.total_tt * 1000 / len(profiled):.2f} ms "  # type: ignore[attr-defined]
-          "CPU each (profiler overhead included); per-call figures below are totals over all of them")
+    print(
+        f"[profile] {args.kind}: {len(profiled)} intakes under cProfile, {stats.total_tt * 1000 / len(profiled):.2f} ms "  # type: ignore[attr-defined]
+        "CPU each (profiler overhead included); per-call figures below are totals over all of them"
+    )
     stats.sort_stats(args.sort).print_stats(args.limit)
 
 

@@ -346,7 +346,7 @@ class NewEvent:
             insert_new([through(event=event, department=d) for d in self.co_departments])
         if self.suggestion is not None:
             suggestion, co = self.suggestion
-            suggestion.save(force_insert=True)
+            insert_new([suggestion])  # no receivers listen to its save
             if co:
                 link = RoutingSuggestion.co_departments.through
                 insert_new([link(routingsuggestion=suggestion, department=d) for d in co])
