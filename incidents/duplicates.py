@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from incidents.models import OPEN_STATES, Category, Event
 
@@ -63,15 +64,17 @@ def likely_duplicates(
     )
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    north, east = F("latitude") - latitude, (F("longitude") - longitude) * shrink
-    nearest = (
-        qs.annotate(planar=ExpressionWrapper(north * north + east * east, output_field=FloatField()))
-        .order_by("planar", "-pk")  # replaces the model's ORDER BY reported_at DESC
-        .only(*SHOWN)[:limit]
-    )
+    # Written out: the ORM resolving the same arithmetic from F() expressions cost more CPU per
+    # intake than running the query (#20).
+    planar = RawSQL(_PLANAR, (latitude, latitude, longitude, shrink, longitude, shrink))  # noqa: S611 - parameters
+    nearest = qs.order_by(planar, "-pk").only(*SHOWN)[:limit]  # replaces the model's ORDER BY reported_at DESC
     found = [Duplicate(e, round(distance_m(latitude, longitude, e.latitude, e.longitude), 1)) for e in nearest]
     return sorted((d for d in found if d.distance_m <= radius), key=lambda d: (d.distance_m, -d.event.pk))
 
+
+# The local planar distance² to (%s, %s) scaled by %s: only the point's numbers are parameters.
+_LAT, _LON = (f'"{Event._meta.db_table}"."{column}"' for column in ("latitude", "longitude"))
+_PLANAR = f"(({_LAT} - %s) * ({_LAT} - %s) + (({_LON} - %s) * %s) * (({_LON} - %s) * %s))"
 
 # What callers show of a duplicate (the API its code; the report form its title, state and link).
 SHOWN = ("id", "code", "title", "state", "category_id", "latitude", "longitude")

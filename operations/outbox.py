@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.inserts import insert_new
 from dispatch.models import OutboxMessage
 
 DRAIN_TASK = "dispatch.deliver_outbox"  # the Celery task that runs deliver_pending()
@@ -53,7 +54,7 @@ def outbox_put_many(messages: Sequence[tuple[str, object, dict]]) -> list[Outbox
     rows = [OutboxMessage(topic=topic, event=event, payload=payload) for topic, event, payload in messages]
     if not rows:
         return []
-    created = OutboxMessage.objects.bulk_create(rows)
+    created = insert_new(rows)
     kick_on_commit(_kick)
     return created
 

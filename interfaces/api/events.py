@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, time
-from typing import ClassVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +17,7 @@ from core.errors import NotFound
 from incidents.models import ApprovalRequest, Category, Event, EventRecord, Source, State, Urgency
 from incidents.privacy import contact_for, reveal_roots
 from incidents.selectors import event_for_user, events_for_user, history_for_user
+from interfaces.api.built_fields import FieldsBuiltOnce
 from interfaces.api.dispatch import ClockSerializer
 from interfaces.api.operation_inputs import PhotoField, decode_photos
 from interfaces.attachments import api_photo_url
@@ -79,7 +78,7 @@ class PhotoLinkSerializer(serializers.Serializer):
     thumbnail_url = serializers.URLField(help_text="The same photo at most 320 px on its longer side (WebP)")
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     category = serializers.CharField(source="category.code")
     grid = serializers.CharField(source="grid.code")
     owner_unit = serializers.CharField(source="owner_unit.code")
@@ -96,16 +95,6 @@ class EventSerializer(serializers.ModelSerializer):
             "reporter_contact", "light", "due_at", "urge_count", "rework_count", "return_count",
             "reported_at", "dispatched_at", "accepted_at", "handled_at", "verified_at", "closed_at", "photos",
         ]  # fmt: skip
-
-    # Built once per serializer class, copied per use: DRF builds a ModelSerializer's fields from
-    # the model on every instance, which cost each intake's answer more than the rest of the view.
-    _built_fields: ClassVar[dict[type, dict]] = {}
-
-    def get_fields(self):
-        built = EventSerializer._built_fields.get(type(self))
-        if built is None:
-            built = EventSerializer._built_fields[type(self)] = super().get_fields()
-        return copy.deepcopy(built)
 
     def get_co_departments(self, obj) -> list[str]:
         return sorted(d.code for d in obj.co_departments.all())
@@ -168,7 +157,7 @@ def _day(value: str, name: str):
     return day
 
 
-class FileInput(serializers.Serializer):
+class FileInput(FieldsBuiltOnce, serializers.Serializer):
     title = serializers.CharField(max_length=120)
     category = serializers.CharField(max_length=16)
     latitude = serializers.FloatField(min_value=-90, max_value=90)

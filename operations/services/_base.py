@@ -18,9 +18,10 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Department, User
 from core.errors import Conflict, InvalidInput, NotFound
+from core.inserts import insert_new
 from core.stored_files import keep_until_commit
 from dispatch import sla
-from dispatch.models import RoutingSuggestion, SlaClock
+from dispatch.models import RoutingSuggestion
 from incidents import history
 from incidents.models import (
     REQUEST_STATES,
@@ -338,17 +339,17 @@ class NewEvent:
         clocks = sla.plan_new_event(event, self.actions, at)
         records = history.chain_new(event, self.entries)
         event.save(force_insert=True)
-        SlaClock.objects.bulk_create(clocks)
-        EventRecord.objects.bulk_create(records)
+        insert_new(clocks)
+        insert_new(records)
         through = Event.co_departments.through
         if self.co_departments:
-            through.objects.bulk_create([through(event=event, department=d) for d in self.co_departments])
+            insert_new([through(event=event, department=d) for d in self.co_departments])
         if self.suggestion is not None:
             suggestion, co = self.suggestion
-            suggestion.save(force_insert=True)
+            insert_new([suggestion])  # no receivers listen to its save
             if co:
                 link = RoutingSuggestion.co_departments.through
-                link.objects.bulk_create([link(routingsuggestion=suggestion, department=d) for d in co])
+                insert_new([link(routingsuggestion=suggestion, department=d) for d in co])
         outbox_put_many(self.messages)
         # What the response shows, as written: nobody reads it back.
         remember_related(event, "co_departments", self.co_departments)
