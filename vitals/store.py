@@ -7,10 +7,12 @@ here files events; nothing here decides a warning (vitals.rules does).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import psycopg
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -49,7 +51,29 @@ def lock_sensors(codes: Iterable[str], scope: Q) -> dict[str, Held]:
     qs = Sensor.objects.filter(scope, any_of("code", codes, "text"), is_active=True).order_by("id")
     # Only the sensor rows (SQLite has no row locks; its writers queue on the database lock).
     qs = qs.select_for_update(of=("self",))
-    return {row[1]: Held(*row) for row in qs.values_list("id", "code", "indicator_id", "last_at", "last_value")}
+    columns = qs.values_list("id", "code", "indicator_id", "last_at", "last_value")
+    if connection.vendor != "postgresql":
+        return {row[1]: Held(*row) for row in columns}
+    sql, params = columns.query.sql_with_params()
+    with bound_cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[1]: Held(*row) for row in cursor}
+
+
+@contextmanager
+def bound_cursor() -> Iterator[Any]:
+    """A psycopg cursor with server-side parameters on Django's connection (so in its transaction).
+
+    Django's psycopg cursors bind on the client: each array of thousands of codes or ids is quoted
+    into the statement text element by element, in Python. Bound on the server, psycopg's C dumper
+    sends it as one array value, and a 5,000-sensor batch spends its time in the database instead.
+    """
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def sensors_of(ids: Iterable[int]) -> dict[int, Sensor]:
@@ -123,7 +147,7 @@ def save_sensor_state(updates: Sequence[tuple[int, datetime | None, float | None
     if not updates:
         return
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:
             cursor.execute(
                 "UPDATE vitals_sensor s SET last_at = COALESCE(v.last_at, s.last_at), "
                 "last_value = COALESCE(v.last_value, s.last_value), last_seen_at = %s "
@@ -158,6 +182,7 @@ __all__ = [
     "COPY_TYPES",
     "Held",
     "any_of",
+    "bound_cursor",
     "indicators_of",
     "insert_readings",
     "lock_sensors",
