@@ -159,7 +159,13 @@ def _day(value: str, name: str):
 
 class FileInput(FieldsBuiltOnce, serializers.Serializer):
     title = serializers.CharField(max_length=120)
-    category = serializers.CharField(max_length=16)
+    category = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="小类 code; operators may leave it out to have it chosen from the text by the dispatch model",
+    )
     latitude = serializers.FloatField(min_value=-90, max_value=90)
     longitude = serializers.FloatField(min_value=-180, max_value=180)
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
@@ -238,7 +244,7 @@ class EventListCreateView(IdempotentMixin, generics.ListAPIView):
         filed = services.event_file(
             actor=request.user,
             title=v["title"],
-            category=v["category"],
+            category=v["category"] or None,
             latitude=v["latitude"],
             longitude=v["longitude"],
             description=v.get("description", ""),

@@ -53,13 +53,16 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
     if not grids:
         raise PermissionDenied(_("You hold no role that files events."))
     initial = {"source": Source.HOTLINE} if hotline else None
-    form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
+    # Operators may leave the category to the dispatch model (the service checks it again).
+    from_text = bool(units_granting(request.user, "operate_event"))
+    form = ReportForm(request.POST or None, request.FILES or None, initial=initial, from_text=from_text)
     duplicates = []
     # Photos kept from an earlier try of this form (photo_stash): attached with the new ones.
     kept_files, kept = unstash(request.POST.getlist("stashed"), request.user.pk) if request.POST else ([], [])
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        category = Category.objects.filter(pk=data["category"]).first()
+        chosen = data["category"]
+        category = Category.objects.filter(pk=chosen).first() if chosen is not None else None
         if category and not data["file_anyway"] and not data["fixed_on_spot"]:
             duplicates = likely_duplicates(
                 category=category,
@@ -73,7 +76,8 @@ def report_event(request: HttpRequest, hotline: bool = False) -> HttpResponse:
                 filed = services.event_file(
                     actor=request.user,
                     title=data["title"],
-                    category=category or "",
+                    # None: chosen from the text by the model; a choice gone meanwhile: its error.
+                    category=category or (None if chosen is None else str(chosen)),
                     latitude=data["latitude"],
                     longitude=data["longitude"],
                     description=data["description"],

@@ -81,10 +81,15 @@ class ReportForm(ServiceForm):
     )
     file_anyway = forms.BooleanField(label=_("this is not one of the events above: file it anyway"), required=False)
 
-    def __init__(self, *args, **kwargs):
-
+    def __init__(self, *args, from_text: bool = False, **kwargs):
+        """`from_text`: the filer is an operator, who may leave the category to the dispatch model."""
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()
+        if from_text:
+            category = self.fields["category"]
+            category.required = False
+            category.empty_value = None
+            category.help_text = _("Leave it empty to have it chosen from the title and description by the model.")
         self.fields["source"].choices = [(v, label) for v, label in Source.choices if v != Source.OPEN311]
 
 

@@ -22,7 +22,7 @@ from dispatch.routing import Decision, decide, situation_of
 from incidents.codes import event_code, reserve_event_id
 from incidents.duplicates import Duplicate, likely_duplicates
 from incidents.models import AttachmentKind, Category, Event, Source, Urgency
-from incidents.permissions import SYSTEM, Acting, require_unit
+from incidents.permissions import SYSTEM, Acting, require_unit, unit_grant
 from incidents.photos import process_photos
 from incidents.reference import category_by_code
 from incidents.selectors import events_for_user
@@ -35,7 +35,7 @@ from operations.services._base import (
     save_photos,
     written_files,
 )
-from operations.services.learned import dispatch_by_model
+from operations.services.learned import category_by_model, dispatch_by_model, model_unavailable
 from operations.services.lifecycle import apply_dispatch
 
 
@@ -98,7 +98,7 @@ def event_file(
     *,
     actor: User | None,
     title: str,
-    category: Category | str,
+    category: Category | str | None,
     latitude: object,  # whatever the channel received; checked here
     longitude: object,
     description: str = "",
@@ -118,6 +118,9 @@ def event_file(
 
     Validates everything before writing anything; returns the event and its likely duplicates.
     `record_data` adds facts to the first history record (a sensor warning's fired_at, its level).
+    Without a category an operator's report is filed under the dispatch model's top category from its
+    text and place (`learned.category_by_model`; the first record's `category_by` says so); without a
+    usable model that is an error on the category and nothing is stored.
     """
     errors: dict[str, str] = {}
     title = (title or "").strip()
@@ -127,19 +130,22 @@ def event_file(
         errors["title"] = _("At most %(n)d characters.") % {"n": 120}
     if description and len(description) > 4000:
         errors["description"] = _("At most %(n)d characters.") % {"n": 4000}
-    found_category = _resolve_category(category, errors)
+    from_text = isinstance(category, str | None) and not (category or "").strip()
+    found_category = None
+    if not from_text:
+        found_category = _resolve_category(category, errors)
+    elif unavailable := model_unavailable():
+        errors["category"] = unavailable
     lat = _parse_coordinate(latitude, -90, 90, "latitude", errors)
     lon = _parse_coordinate(longitude, -180, 180, "longitude", errors)
-    if urgency in (None, ""):
-        urgency_value = found_category.default_urgency if found_category else Urgency.NORMAL
-    else:
+    urgency_value: Urgency | None = None
+    if urgency not in (None, ""):
         try:
             urgency_value = Urgency(int(urgency))
         except (TypeError, ValueError):
             errors["urgency"] = _("Urgency is one of %(values)s.") % {
                 "values": ", ".join(str(u) for u in Urgency.values)
             }
-            urgency_value = Urgency.NORMAL
     if source not in Source.values:
         errors["source"] = _("Source is one of %(values)s.") % {"values": ", ".join(Source.values)}
     if len(address or "") > 200:
@@ -161,7 +167,7 @@ def event_file(
         if not result_note:
             errors["result_note"] = _("Say what was done on the spot.")
     # Each None below has its message in `errors`; the test names them for the type checker.
-    if errors or found_category is None or lat is None or lon is None or grid is None:
+    if errors or (found_category is None and not from_text) or lat is None or lon is None or grid is None:
         raise InvalidInput(errors)
     processed = process_photos(photos, "photos")
     if fixed_on_spot and not processed:
@@ -174,6 +180,11 @@ def event_file(
     _check_rate(acting, rate_key)
     if fixed_on_spot and acting.role not in ("grid_worker", "admin"):
         raise NotPermitted(_("Only grid workers fix events on the spot."))
+    category_by: dict[str, Any] = {}
+    if found_category is None:
+        found_category, category_by = _category_from_text(acting, title, description, source, grid)
+    if urgency_value is None:
+        urgency_value = found_category.default_urgency
 
     now = timezone.now()
     with written_files() as written, transaction.atomic():
@@ -211,8 +222,10 @@ def event_file(
                 "source": source,
                 "grid": grid.code,
                 "owner_unit": owner_unit.code,
+                **({"category_by": category_by} if category_by else {}),
                 **(record_data or {}),
             },
+            reason=_category_note(found_category, category_by),
             payload={"event": event.pk, "code": event.code, "action": "file"},
         )
         if fixed_on_spot:
@@ -246,6 +259,30 @@ def event_file(
         among=events_for_user(actor) if actor is not None else Event.objects.none(),
     )
     return FiledEvent(event=event, duplicates=duplicates)
+
+
+def _category_from_text(
+    acting: Acting, title: str, description: str, source: str, grid: OrgUnit
+) -> tuple[Category, dict[str, Any]]:
+    """The model's category for a report without one: an operator's choice to leave it to the model
+    (the one who then owns the event's dispatch; a grid worker or a system names its category)."""
+    if acting.user is None or unit_grant(acting.user, "operate_event", grid) is None:
+        raise InvalidInput({"category": _("Choose a category.")})
+    found, category_by = category_by_model(title=title, description=description, source=source, grid=grid)
+    if found is None:
+        raise InvalidInput(
+            {"category": model_unavailable() or _("Choose a category: the model found none from this text.")}
+        )
+    return found, category_by
+
+
+def _category_note(category: Category, category_by: dict[str, Any]) -> str:
+    if not category_by:
+        return ""
+    return _("Category %(name)s chosen by the model from the text (confidence %(c).2f)") % {
+        "name": category.name,
+        "c": category_by["confidence"],
+    }
 
 
 def route_new_event(event: Event, new: NewEvent, at: datetime) -> Decision:
