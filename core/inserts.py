@@ -37,6 +37,7 @@ def _statement(model: type[Model], alias: str, with_pk: bool) -> tuple[list, str
     if (
         opts.parents
         or not connection.features.can_return_rows_from_bulk_insert
+        or not hasattr(connection.ops, "return_insert_columns")  # PostgreSQL's, SQLite's, Oracle's
         or any(hasattr(f, "get_placeholder") for f in fields)
     ):
         return None
@@ -46,7 +47,7 @@ def _statement(model: type[Model], alias: str, with_pk: bool) -> tuple[list, str
         sql, _params = connection.ops.return_insert_columns([opts.pk])
         returning = " " + sql
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608 - names from the model
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     _statements[key] = (fields, head, row, returning)
@@ -63,10 +64,11 @@ def insert_new(objs: Sequence[M]) -> list[M]:
     opts = model._meta
     alias = router.db_for_write(model)
     for obj in objs:
-        if not obj._is_pk_set():
+        if obj.pk is None:
             obj.pk = opts.pk.get_pk_value_on_save(obj)
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    with_pk = {obj._is_pk_set() for obj in objs}
+        # As bulk_create does: a related object saved after it was assigned lends its pk now.
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    with_pk = {obj.pk is not None for obj in objs}
     statement = _statement(model, alias, with_pk.pop()) if len(with_pk) == 1 else None
     if statement is None or len(statement[0]) * len(objs) > MAX_PARAMETERS:
         return model._default_manager.using(alias).bulk_create(objs)
