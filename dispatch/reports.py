@@ -189,8 +189,10 @@ def _department_rows(fig: Figures) -> list[Row]:
     return [*rows, none]
 
 
-def _assemble(unit: OrgUnit, start: date, end: date, fig: Figures, now: datetime) -> Report:
-    children, prefix = _regions(unit)
+def _assemble(
+    unit: OrgUnit, start: date, end: date, fig: Figures, now: datetime, regions: tuple[list[OrgUnit], int]
+) -> Report:
+    children, prefix = regions
     region_rows = {child.path: Row(child.code, child.name) for child in children}
     total = Row("total", _("Total"))
     for path, row in sorted(fig.areas.items()):
@@ -215,9 +217,9 @@ def sla_report(user: User, *, unit: OrgUnit, start: date, end: date, source: str
     """The evaluation report of the user's events under `unit` reported in [start, end] (local days)."""
     now = timezone.now()
     with rollups.snapshot():
-        _children, prefix = _regions(unit)
-        fig = _figures(user, unit, start, end, now, source=source, prefix=prefix)[0]
-        return _assemble(unit, start, end, fig, now)
+        regions = _regions(unit)  # read once: the grouping prefix and the region rows
+        fig = _figures(user, unit, start, end, now, source=source, prefix=regions[1])[0]
+        return _assemble(unit, start, end, fig, now, regions)
 
 
 def department_ranking_rows(user: User, *, unit: OrgUnit, start: date, end: date, source: str = "rollup") -> list[Row]:
