@@ -331,6 +331,8 @@ def run_shape(indicator, prefix: str, args, token: str) -> None:
     print(f"    service in all           {totals['service'] / n * 1e6:10.2f} µs/reading, of which:")
     for name, seconds in spent.items():
         print(f"      {name:<33}{seconds / n * 1e6:8.2f} µs/reading")
+    rest = totals["service"] - sum(spent.values())
+    print(f"      {'the rest (checks, commit, glue)':<33}{rest / n * 1e6:8.2f} µs/reading")
     print("  " + uptime())
 
 
