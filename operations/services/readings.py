@@ -154,17 +154,16 @@ def _evaluate(fresh: list[tuple[Held, Row]], result: Received) -> dict[int, tupl
         result.accepted += outcome.evaluated
         result.late += len(outcome.late)
         finals[sensor_id] = outcome.state
-        if outcome.evaluated:
-            last_at = outcome.state.last_at
-            last[sensor_id] = (last_at, next(r.value for r in readings if r.at == last_at))  # type: ignore[arg-type]
+        if (last_at := outcome.state.last_at) is not None and outcome.evaluated:
+            last[sensor_id] = (last_at, next(r.value for r in readings if r.at == last_at))
         if outcome.transitions:
             planned.extend((t.at, sensor.code, i, sensor_id, t) for i, t in enumerate(outcome.transitions))
     # Reading-time order across the batch: grouping and inhibition see the warnings as they were then.
     planned.sort(key=lambda p: (p[0], p[1], p[2]))
     full = store.sensors_of(p[3] for p in planned) if planned else {}
     for _at, _code, _i, sensor_id, transition in planned:
-        sensor = full[sensor_id]
-        current[sensor_id] = _apply(sensor, indicators[sensor.indicator_id], current.get(sensor_id), transition)
+        whole = full[sensor_id]
+        current[sensor_id] = _apply(whole, indicators[whole.indicator_id], current.get(sensor_id), transition)
         result.transitions += 1
     running = []
     for sensor_id, state in finals.items():
