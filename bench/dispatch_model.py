@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=3, help="Passes over the reports for latency")
     parser.add_argument("--keep", action="store_true", help="Reuse a history of exactly the size if present")
+    parser.add_argument("--max-events", type=int, default=0, help="Train on the newest N (default the setting's)")
     args = parser.parse_args()
     import django
 
@@ -85,7 +86,7 @@ def main() -> None:
             print(f"[{size:>9,} events] generated in {gen.seconds:.0f} s", flush=True)
         print(f"  load before training: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         started, cpu = time.perf_counter(), time.process_time()
-        trained = train(max_events=settings.DISPATCH_TRAIN_MAX_EVENTS)
+        trained = train(max_events=args.max_events or settings.DISPATCH_TRAIN_MAX_EVENTS)
         training_s, training_cpu = time.perf_counter() - started, time.process_time() - cpu
         print(f"  load after training: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; phases "
               f"{trained.meta.get('phases')}", flush=True)  # fmt: skip

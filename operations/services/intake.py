@@ -138,7 +138,7 @@ def event_file(
         errors["category"] = unavailable
     lat = _parse_coordinate(latitude, -90, 90, "latitude", errors)
     lon = _parse_coordinate(longitude, -180, 180, "longitude", errors)
-    urgency_value: Urgency | None = None
+    urgency_value: int | None = None
     if urgency not in (None, ""):
         try:
             urgency_value = Urgency(int(urgency))

@@ -112,7 +112,7 @@ def warning_file(warning: VitalWarning, at: datetime, value: float | None) -> Ev
         acting=SYSTEM,
         title=title[:120],
         description=description,
-        category=indicator.category,  # type: ignore[arg-type]  # not None: checked above
+        category=indicator.category,  # not None: checked above
         latitude=sensor.latitude,
         longitude=sensor.longitude,
         urgency=LEVEL_URGENCY[warning.level],
