@@ -105,11 +105,26 @@ def serve(argv: list[str]) -> int:
     return max((proc.returncode or 0) for proc in procs)
 
 
+def parallel(argv: list[str]) -> list[str]:
+    """pytest-xdist options: one test process per core, each test module kept whole in one process
+    so its module-scoped fixtures (a trained model, a production stack) start once.
+
+    TEST_WORKERS sets the count (0 runs in this one process, as does asking for -n, --pdb or a
+    debugger yourself)."""
+    workers = os.environ.get("TEST_WORKERS", "auto")
+    asked = ("-n", "--numprocesses", "--pdb", "--trace")
+    if workers == "0" or "no:xdist" in argv or {"--co", "--collect-only"} & set(argv):
+        return []
+    if any(arg.startswith(asked) for arg in argv):
+        return []
+    return ["-n", workers, "--dist", "loadfile"]
+
+
 def test(argv: list[str]) -> int:
     ensure_venv(dev=True)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "citygov.settings.test")
-    return subprocess.run([str(PY), "-m", "pytest", *argv], cwd=ROOT, env=env).returncode
+    return subprocess.run([str(PY), "-m", "pytest", *parallel(argv), *argv], cwd=ROOT, env=env).returncode
 
 
 COMMANDS = {"serve": serve, "test": test}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, connections
+from pytest_django.plugin import blocking_manager_key
 
 from accounts.models import User
 from fixtures.demo_city import DEMO_PASSWORD, load_demo_city
@@ -40,6 +41,27 @@ def flush_past_the_history_truncate_guard():
     operations.sql_flush = sql_flush
     yield
     operations.sql_flush = real
+
+
+def _flushes(item: pytest.Item | None) -> bool:
+    """Whether a test runs outside a transaction, so that Django flushes every table after it."""
+    if item is None:
+        return False
+    marker = item.get_closest_marker("django_db")
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & names)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with Django's flush, which empties every table. Serially,
+    pytest-django runs those tests last; pytest-xdist hands each process whole test modules in any
+    order, so a test wrapped in a transaction may come next, and it must find the demo city where
+    it always is. A hook, not a fixture: it runs after every fixture's teardown, the flush included."""
+    yield
+    if _flushes(item) and nextitem is not None and not _flushes(nextitem):
+        with item.config.stash[blocking_manager_key].unblock():
+            load_demo_city()
 
 
 @pytest.fixture

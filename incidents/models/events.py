@@ -130,6 +130,9 @@ class Event(ConcurrentTransitionMixin, models.Model):
                 name="event_open_duplicate_box",
             ),
             models.Index(fields=["state", "reported_at"], name="event_state_reported"),
+            # Events reported in a period: the evaluation's live days (dispatch.figures) and the
+            # newest-first lists. Without it a day's read walked all of event_category_reported.
+            models.Index(fields=["reported_at"], name="event_reported"),
             # Queues sorted by deadline.
             models.Index(fields=["owner_unit", "due_at"], name="event_owner_due"),
             # The operators' "needs action" queue (to dispatch, to close): walked in deadline

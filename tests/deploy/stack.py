@@ -25,6 +25,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from citygov.settings.test import redis_database_of_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 CADDY = shutil.which("caddy")
@@ -94,7 +96,9 @@ class ProdStack:
         base = postgres_url()
         assert base is not None
         parts = urlsplit(base)
-        name = f"{parts.path.lstrip('/') or 'citygov'}_prodsmoke"
+        # One per pytest-xdist process: two modules' stacks may start at once.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        name = f"{parts.path.lstrip('/') or 'citygov'}_prodsmoke{'_' + worker if worker else ''}"
         import psycopg
 
         admin = urlunsplit(parts._replace(path="/postgres"))
@@ -143,7 +147,10 @@ class ProdStack:
             "MEDIA_ROOT": str(var / "media"),
         }
         if os.environ.get("REDIS_URL"):
-            self.env["REDIS_URL"] = os.environ["REDIS_URL"]
+            # The same Redis database as this test process's broker: one per pytest-xdist process.
+            worker = os.environ.get("PYTEST_XDIST_WORKER")
+            url = os.environ["REDIS_URL"]
+            self.env["REDIS_URL"] = redis_database_of_worker(url, worker) if worker else url
         if self.through_caddy:
             # As compose.yaml sets them for the app behind its one proxy.
             self.env["ATTACHMENT_ACCEL_REDIRECT_PREFIX"] = ACCEL_PREFIX

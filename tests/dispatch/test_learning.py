@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from accounts.models import Department, OrgUnit
+from accounts.models import Department, DepartmentType, OrgUnit, Tier
 from dispatch.learning import store
 from dispatch.learning.store import save
 from dispatch.learning.suggest import suggest
 from dispatch.learning.training import history_samples, train
+from dispatch.models import RoutingMode, RoutingRule, TargetKind
 from dispatch.routing import history_router, simulate
 from fixtures.demo_city import load_demo_city
 from incidents.generator import generate
@@ -107,6 +108,31 @@ def test_a_manhole_cover_goes_where_the_rules_send_manhole_covers(model_file, db
     ruled = simulate(category=true, latitude=lat, longitude=lon, text="井盖").department
     assert not Department.objects.filter(org_unit__code=grid.depth_codes[2], type__code="shizheng").exists()
     assert best.department == ruled and ruled.code == "990102-shuiwu" and best.by_rule
+
+
+def test_a_city_whose_street_has_a_municipal_department_gets_it_for_a_manhole_cover(model_file, db):
+    """The issue's own case: where the street keeps a 市政 department and the city's rule sends manhole
+    covers to the street's 市政 first, the suggestion for a text naming a cover is that department."""
+    grid = OrgUnit.objects.get(code=GRID)
+    street = OrgUnit.objects.get(code=grid.depth_codes[2])
+    municipal = DepartmentType.objects.get(code="shizheng")
+    station = Department.objects.create(
+        code=f"{street.code}-shizheng", name=f"{street.name}市政所", type=municipal, org_unit=street
+    )
+    RoutingRule.objects.create(
+        name="井盖 → 街道市政所",
+        priority=15,
+        category=Category.objects.get(code="C01"),
+        mode=RoutingMode.AUTO,
+        target_kind=TargetKind.RELATIVE,
+        department_type=municipal,
+        highest_tier=Tier.STREET,
+    )
+    found, _model = suggest(
+        title="井盖不见了", description="市民来电反映：路边的雨水井盖丢了，留下一个大洞，晚上很危险", grid=grid
+    )
+    assert found[0].category.code in {"C0101", "C0102", "C0103"}
+    assert found[0].department == station and found[0].by_rule
 
 
 def test_returns_and_redispatches_change_the_next_models_label(db, persona, tmp_path, settings):
