@@ -68,6 +68,8 @@ HISTOGRAM_COLUMNS = tuple(f"h{i:02d}" for i in range(BUCKETS))
 DISPATCHER_COLUMNS = ("dispatches", "timed_dispatches", "on_time_dispatches", "wrong_dispatches")
 WORKER_COLUMNS = ("reports", "valid_reports", "verifications", "timed_verifications", "on_time_verifications")
 COLUMNS = ROW_COLUMNS + HISTOGRAM_COLUMNS + DISPATCHER_COLUMNS + WORKER_COLUMNS
+# What a month sums and a read adds up: the figures, then on how many days the key was present.
+SUMMED = (*COLUMNS, "days_present")
 LOCK_KEY = 0x15A0_0001  # pg advisory lock: one builder at a time
 
 
@@ -205,9 +207,9 @@ def snapshot() -> Iterator[None]:
 
 def _sum_month(month: date) -> None:
     """Replace the month's rows by the sums of its daily rows (one INSERT ... SELECT)."""
-    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    columns = ", ".join(COLUMNS)
-    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+    following = _following(month)
+    columns = ", ".join(SUMMED)
+    sums = ", ".join(f"SUM({c})" for c in SUMMED)
     with snapshot():
         MonthlyRollup.objects.filter(month=month).delete()
         with connection.cursor() as cursor:
@@ -274,18 +276,36 @@ def days_q(days: list[date]) -> Q:
     return q
 
 
-def _whole_months(start: date, end: date, clean: dict[date, datetime]) -> list[date]:
-    """Months inside [start, end] whose every day is clean and whose sums are newer than its days."""
-    summed_at = dict(RollupMonth.objects.filter(month__gte=start, month__lte=end).values_list("month", "built_at"))
-    out = []
+def _following(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _days_of(month: date) -> list[date]:
+    return [month + timedelta(days=n) for n in range((_following(month) - month).days)]
+
+
+def _month_plan(start: date, end: date) -> tuple[list[date], list[date]]:
+    """(months to read from their sums, days of those months outside [start, end] to take away).
+
+    A month touching the period is read from its sums when every day of it is clean and it was
+    summed after them, and when it has fewer days outside the period than inside: a year from
+    2 December reads December's sum less 1 December, not 30 daily rows. Sums are integers, so
+    month − days is exact."""
+    first = start.replace(day=1)
+    summed_at = dict(RollupMonth.objects.filter(month__gte=first, month__lte=end).values_list("month", "built_at"))
+    if not summed_at:
+        return [], []
+    # The days of those months outside the period count too: their rows are what is taken away.
+    clean, _live = day_status(first, _following(end.replace(day=1)) - timedelta(days=1))
+    months, outside = [], []
     for month, at in sorted(summed_at.items()):
-        following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-        if month < start or following - timedelta(days=1) > end:
+        days = _days_of(month)
+        away = [day for day in days if not start <= day <= end]
+        if len(away) * 2 >= len(days) or not all(day in clean and clean[day] <= at for day in days):
             continue
-        days = [month + timedelta(days=n) for n in range((following - month).days)]
-        if all(day in clean and clean[day] <= at for day in days):
-            out.append(month)
-    return out
+        months.append(month)
+        outside.extend(away)
+    return months, outside
 
 
 def _sum_sql(table: str, when: str, count: int, kinds: int, *, by_month: bool) -> str:
@@ -299,7 +319,7 @@ def _sum_sql(table: str, when: str, count: int, kinds: int, *, by_month: bool) -
         month = f"CAST(EXTRACT(MONTH FROM {when}) AS integer)"
     else:
         month = f"CAST(strftime('%%m', {when}) AS integer)"
-    sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+    sums = ", ".join(f"SUM({c})" for c in SUMMED)
     marks = ", ".join(["%s"] * count)
     kind_marks = ", ".join(["%s"] * kinds)
     return (
@@ -314,17 +334,23 @@ def summed(
     by_month: bool = False,
 ) -> dict[int, Figures]:  # fmt: skip
     """The roll-up rows of the clean days in [start, end] under `path`, summed per kind and key
-    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise). Whole
-    clean months are read from their monthly sums, the other clean days from their daily rows."""
+    (areas per `prefix` characters of their path), per month when asked (key 0 otherwise). Clean
+    months are read from their monthly sums (less their days outside the period, see _month_plan),
+    the other clean days from their daily rows; a key is kept when some day inside had it."""
     kinds = list(kinds)
-    months = _whole_months(start, end, clean)
+    months, outside = _month_plan(start, end)
     in_months = {day for day in clean if day.replace(day=1) in months}
     days = sorted(day for day in clean if start <= day <= end and day not in in_months)
     out: dict[int, Figures] = defaultdict(Figures)
+    present: dict[tuple[int, str, str], int] = defaultdict(int)
     n_row, n_dispatcher = len(ROW_COLUMNS) + len(HISTOGRAM_COLUMNS), len(DISPATCHER_COLUMNS)
-    reads = [(MonthlyRollup._meta.db_table, "month", months), (DailyRollup._meta.db_table, "day", days)]
+    reads = [
+        (MonthlyRollup._meta.db_table, "month", months, 1),
+        (DailyRollup._meta.db_table, "day", days, 1),
+        (DailyRollup._meta.db_table, "day", outside, -1),
+    ]
     with connection.cursor() as cursor:
-        for table, when, periods in reads:
+        for table, when, periods, sign in reads:
             if not periods:
                 continue
             sql = _sum_sql(table, when, len(periods), len(kinds), by_month=by_month)
@@ -332,14 +358,29 @@ def summed(
             for kind, key, area, in_month, *sums in cursor.fetchall():
                 values = [int(v) for v in sums]  # PostgreSQL sums a bigint column as numeric
                 fig = out[int(in_month)]
+                present[(int(in_month), kind, area if kind == RollupKind.AREA else key)] += sign * values[-1]
                 if kind in (RollupKind.AREA, RollupKind.DEPARTMENT):
                     row = fig.area(area) if kind == RollupKind.AREA else fig.department(key)
-                    row.merge(_row_from(values[:n_row]))
+                    row.merge(_row_from(values[:n_row]), sign)
                 elif kind == RollupKind.DISPATCHER:
-                    fig.dispatcher(key).merge(DispatcherRow("", "", *values[n_row : n_row + n_dispatcher]))
+                    fig.dispatcher(key).merge(DispatcherRow("", "", *values[n_row : n_row + n_dispatcher]), sign)
                 else:
-                    fig.worker(int(key)).merge(GridWorkerRow("", "", *values[n_row + n_dispatcher :]))
+                    fig.worker(int(key)).merge(GridWorkerRow("", "", *values[n_row + n_dispatcher : -1]), sign)
+    for (in_month, kind, key), days_present in present.items():
+        if not days_present:  # only on the days taken away
+            _drop(out[in_month], kind, key)
     return out
+
+
+def _drop(fig: Figures, kind: str, key: str) -> None:
+    if kind == RollupKind.AREA:
+        del fig.areas[key]
+    elif kind == RollupKind.DEPARTMENT:
+        del fig.departments[key]
+    elif kind == RollupKind.DISPATCHER:
+        del fig.dispatchers[key]
+    else:
+        del fig.workers[int(key)]
 
 
 def _row_from(values: list[Any]) -> Row:

@@ -70,6 +70,11 @@ class RollupFigures(models.Model):
     verifications = models.IntegerField(default=0)
     timed_verifications = models.IntegerField(default=0)
     on_time_verifications = models.IntegerField(default=0)
+    # Days on which the row's key was present: 1 for a daily row, the count of its daily rows for a
+    # monthly one. A key is shown when any event touched it, even with all figures zero
+    # (dispatch.figures.Figures), so "month minus its days outside the period" keeps a key only if
+    # some day inside still had it (dispatch.rollups.summed).
+    days_present = models.IntegerField(_("days present"), default=1)
 
     class Meta:
         abstract = True

@@ -142,7 +142,12 @@ def snapshot(report) -> dict:
 def assert_same_everywhere(moment: datetime) -> None:
     for username, code in READERS:
         reader, unit = user(username), OrgUnit.objects.get(code=code)
-        for start, end in ((date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 11, 2), date(2026, 11, 3))):
+        # The whole month, most of it (the month less 1 November), and two days of it.
+        for start, end in (
+            (date(2026, 11, 1), date(2026, 11, 30)),
+            (date(2026, 11, 2), date(2026, 11, 30)),
+            (date(2026, 11, 2), date(2026, 11, 3)),
+        ):
             kw = {"unit": unit, "start": start, "end": end}
             live = snapshot(run(moment, sla_report, reader, source="live", **kw))
             assert snapshot(run(moment, sla_report, reader, **kw)) == live, (username, start, end)
@@ -229,17 +234,31 @@ def test_a_whole_clean_month_is_read_from_its_monthly_sums():
     at = datetime(2026, 11, 2, 9, 0, tzinfo=SH)
     run(at, file_event, reporter="gw_nanhu1", grid=NANHU)
     run(at + timedelta(hours=1), rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
-    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
-    assert live_days == [] and rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == [
-        date(2026, 11, 1)
-    ]
+    _clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    assert live_days == [] and rollups._month_plan(date(2026, 11, 1), date(2026, 11, 30)) == ([date(2026, 11, 1)], [])
     assert MonthlyRollup.objects.filter(month=date(2026, 11, 1), kind="area").count() == 1
-    # A range that does not cover the whole month reads daily rows.
-    assert rollups._whole_months(date(2026, 11, 2), date(2026, 11, 30), clean) == []
+    # A range that covers most of the month reads the month less the days outside it ...
+    assert rollups._month_plan(date(2026, 11, 2), date(2026, 11, 30)) == ([date(2026, 11, 1)], [date(2026, 11, 1)])
+    # ... and one that covers half of it or less reads its daily rows.
+    assert rollups._month_plan(date(2026, 11, 16), date(2026, 11, 30)) == ([], [])
     run(at + timedelta(hours=2), file_event, reporter="gw_nanhu1", grid=NANHU)  # marks the 2nd
-    clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
+    _clean, live_days = rollups.day_status(date(2026, 11, 1), date(2026, 11, 30))
     assert live_days == [date(2026, 11, 2)]
-    assert rollups._whole_months(date(2026, 11, 1), date(2026, 11, 30), clean) == []
+    assert rollups._month_plan(date(2026, 11, 1), date(2026, 11, 30)) == ([], [])
+
+
+def test_a_month_less_its_days_outside_the_period_drops_the_keys_seen_only_on_those_days():
+    """The worker who reported only on 1 November is in November's sums, not in 2–30 November."""
+    run(datetime(2026, 11, 1, 9, 0, tzinfo=SH), file_event, reporter="gw_nanhu1", grid=NANHU)
+    run(datetime(2026, 11, 5, 9, 0, tzinfo=SH), file_event, reporter="gw_nanhu1_01", grid=NANHU)
+    run(datetime(2026, 11, 6, 9, 0, tzinfo=SH), rollups.rebuild_range, date(2026, 11, 1), date(2026, 11, 30))
+    reader, unit = user("op_nanhu"), OrgUnit.objects.get(code="990102001")
+    kw = {"unit": unit, "start": date(2026, 11, 2), "end": date(2026, 11, 30)}
+    assert rollups._month_plan(kw["start"], kw["end"]) == ([date(2026, 11, 1)], [date(2026, 11, 1)])
+    at = datetime(2026, 11, 6, 10, 0, tzinfo=SH)
+    fast, live = run(at, sla_report, reader, **kw), run(at, sla_report, reader, source="live", **kw)
+    assert snapshot(fast) == snapshot(live)
+    assert [r.key for r in fast.by_grid_worker] == ["gw_nanhu1_01"] and fast.total.received == 1
 
 
 def test_p90_is_the_upper_bound_of_the_bucket_holding_the_nearest_rank_element():
