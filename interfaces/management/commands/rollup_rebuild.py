@@ -20,7 +20,8 @@ def _day(value: str, option: str) -> date:
 class Command(BaseCommand):
     help = (
         "Recompute the daily roll-ups of the evaluation report, replacing each day (idempotent). "
-        "Default: every day from the first event's report day to today."
+        "Default: every day from the first day of the first event's month to today (whole months "
+        "are what a year's report reads from their sums)."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         span = Event.objects.aggregate(first=Min("reported_at"), last=Max("reported_at"))
         today = timezone.localdate()
-        start = _day(options["start"], "--from") if options["start"] else report_day(span["first"] or timezone.now())
+        first = report_day(span["first"] or timezone.now()).replace(day=1)
+        start = _day(options["start"], "--from") if options["start"] else first
         end = _day(options["end"], "--to") if options["end"] else max(today, report_day(span["last"] or timezone.now()))
         if end < start:
             raise CommandError(f"--to {end} is before --from {start}.")
