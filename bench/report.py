@@ -77,7 +77,7 @@ def generate(size: int, workers: int) -> None:
     print(uptime(), flush=True)
 
 
-def rebuild() -> None:
+def rebuild(workers: int) -> None:
     from django.db.models import Max, Min
     from django.utils import timezone
 
@@ -88,15 +88,15 @@ def rebuild() -> None:
     t = time.perf_counter()
     # From the first of the month, as rollup_rebuild does: a whole month can be read from its sum.
     first = report_day(span["first"]).replace(day=1)
-    events = rebuild_range(first, max(timezone.localdate(), report_day(span["last"])))
-    print(f"rollup_rebuild: {events:,} events in {time.perf_counter() - t:.0f} s", flush=True)
+    events = rebuild_range(first, max(timezone.localdate(), report_day(span["last"])), workers=workers)
+    print(f"rollup_rebuild: {events:,} events in {time.perf_counter() - t:.0f} s, {workers} process(es)", flush=True)
     print(uptime(), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generate", type=int, default=0, help="empty the database and generate this many events")
-    parser.add_argument("--workers", type=int, default=1, help="processes generating together (generate_history)")
+    parser.add_argument("--workers", type=int, default=1, help="processes generating, then rolling up, together")
     parser.add_argument("--rebuild", action="store_true", help="rebuild every day's roll-up first")
     parser.add_argument("--repeat", type=int, default=30, help="runs of each roll-up read")
     parser.add_argument(
@@ -107,7 +107,7 @@ def main() -> None:
     if args.generate:
         generate(args.generate, args.workers)
     if args.generate or args.rebuild:
-        rebuild()
+        rebuild(args.workers)
 
     from datetime import timedelta
 

@@ -9,7 +9,11 @@ How they stay exact (the report from roll-ups equals the live computation, tests
 - `rebuild_days` recomputes a day from scratch and replaces its rows (idempotent). On PostgreSQL it
   reads in one REPEATABLE READ snapshot and deletes only the marks that snapshot saw: a change
   committed meanwhile keeps its mark, so its day stays live until the next run. The beat task
-  `dispatch.rollup_refresh` rebuilds marked days every minute; `manage.py rollup_rebuild` any range.
+  `dispatch.rollup_refresh` rebuilds marked days every minute; `manage.py rollup_rebuild` any range,
+  in several processes if asked. Builders lock per day, not globally: two builders of one day take
+  turns, builders of different days run side by side, and a month is summed only while none of
+  its days is being built (each day builder holds the month's lock shared, the summer exclusive), so
+  a month's sum is never older than a day it was read as including.
 - The one figure that moves with time alone is 超期 (an open event passes its overall deadline with
   nobody writing anything). A day is rolled up as of `built_at`; deadlines that came due after it
   (running, unbreached, `came_due`) are few (the sweep breaches them within a minute, which marks the
@@ -20,13 +24,15 @@ Lights change only through the sweep's clock writes, which mark the day too.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -70,7 +76,8 @@ WORKER_COLUMNS = ("reports", "valid_reports", "verifications", "timed_verificati
 COLUMNS = ROW_COLUMNS + HISTOGRAM_COLUMNS + DISPATCHER_COLUMNS + WORKER_COLUMNS
 # What a month sums and a read adds up: the figures, then on how many days the key was present.
 SUMMED = (*COLUMNS, "days_present")
-LOCK_KEY = 0x15A0_0001  # pg advisory lock: one builder at a time
+# PostgreSQL advisory lock classes, each (class, date ordinal): one day, one month.
+DAY_LOCK, MONTH_LOCK = 0x15A0_0001, 0x15A0_0002
 
 
 # --- marking (the transitions' side) -------------------------------------------------------------
@@ -180,17 +187,30 @@ def _build(day: date, built_at: datetime) -> int:
 
 
 @contextmanager
-def _one_builder() -> Iterator[None]:
+def _advisory(locks: list[tuple[str, int, date]]) -> Iterator[None]:
+    """Session-level advisory locks (kind "" exclusive or "_shared", class, date), taken in order
+    before the caller's snapshot begins (a REPEATABLE READ snapshot taken while waiting would not
+    see what the holder committed) and released after its commit."""
     if connection.vendor != "postgresql":
-        yield
+        yield  # SQLite has one writer at a time anyway
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        for kind, cls, when in locks:
+            cursor.execute(f"SELECT pg_advisory_lock{kind}(%s, %s)", [cls, when.toordinal()])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            for kind, cls, when in reversed(locks):
+                cursor.execute(f"SELECT pg_advisory_unlock{kind}(%s, %s)", [cls, when.toordinal()])
+
+
+def _building(day: date) -> AbstractContextManager[None]:
+    return _advisory([("_shared", MONTH_LOCK, day.replace(day=1)), ("", DAY_LOCK, day)])
+
+
+def _summing(month: date) -> AbstractContextManager[None]:
+    return _advisory([("", MONTH_LOCK, month)])
 
 
 @contextmanager
@@ -210,7 +230,7 @@ def _sum_month(month: date) -> None:
     following = _following(month)
     columns = ", ".join(SUMMED)
     sums = ", ".join(f"SUM({c})" for c in SUMMED)
-    with snapshot():
+    with _summing(month), snapshot():
         MonthlyRollup.objects.filter(month=month).delete()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -222,25 +242,51 @@ def _sum_month(month: date) -> None:
         RollupMonth.objects.update_or_create(month=month, defaults={"built_at": timezone.now()})
 
 
-def rebuild_days(days: Iterable[date]) -> int:
+def rebuild_days(days: Iterable[date], *, workers: int = 1) -> int:
     """Recompute each day's roll-up, replacing it, then re-sum their months; returns how many
-    events were rolled up."""
-    total = 0
+    events were rolled up. With `workers` > 1 (PostgreSQL), the days are built by that many
+    processes side by side, each its own connection."""
     wanted = sorted(set(days))
-    with _one_builder():
-        for day in wanted:
-            with snapshot():
-                seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
-                total += _build(day, timezone.now())
-                RollupMark.objects.filter(id__in=seen).delete()
-                _forget_marks(day)
-        for month in sorted({day.replace(day=1) for day in wanted}):
-            _sum_month(month)
+    if workers > 1 and len(wanted) > 1:
+        total = _rebuild_in_processes(wanted, workers)
+    else:
+        total = sum(_rebuild_day(day) for day in wanted)
+    for month in sorted({day.replace(day=1) for day in wanted}):
+        _sum_month(month)
     return total
 
 
-def rebuild_range(start: date, end: date) -> int:
-    return rebuild_days(start + timedelta(days=n) for n in range((end - start).days + 1))
+def _rebuild_day(day: date) -> int:
+    with _building(day), snapshot():
+        seen = list(RollupMark.objects.filter(day=day).values_list("id", flat=True))
+        events = _build(day, timezone.now())
+        RollupMark.objects.filter(id__in=seen).delete()
+        _forget_marks(day)
+    return events
+
+
+def _rebuild_in_processes(days: list[date], workers: int) -> int:
+    """Fork `workers` processes, each building every n-th day (so busy and quiet days mix). Forked,
+    not spawned: a child has this process's settings as they are (a test's database included)."""
+    if connection.vendor != "postgresql":
+        raise ValueError("Building roll-ups in several processes needs PostgreSQL.")
+    if connection.in_atomic_block:
+        raise ValueError("Building roll-ups in several processes cannot run inside a transaction.")
+    connections.close_all()  # a forked child must not share the parent's sockets
+    parts = [days[k::workers] for k in range(workers)]
+    with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork")) as pool:
+        return sum(pool.map(_rebuild_part, parts))
+
+
+def _rebuild_part(days: list[date]) -> int:
+    try:
+        return sum(_rebuild_day(day) for day in days)
+    finally:
+        connections.close_all()
+
+
+def rebuild_range(start: date, end: date, *, workers: int = 1) -> int:
+    return rebuild_days((start + timedelta(days=n) for n in range((end - start).days + 1)), workers=workers)
 
 
 def refresh(limit: int = 31) -> int:
