@@ -23,13 +23,20 @@ from vitals.models.warnings import OPEN_WARNING_STATES
 
 
 def any_of(field: str, values: Iterable[object], sql_type: str) -> Q:
-    """`field IN values` as one array parameter on PostgreSQL (`= ANY(%s)`): a batch names thousands of
-    sensors, and a parameter each costs the driver more than the query. A plain IN list elsewhere."""
+    """`field IN values` as one parameter on PostgreSQL: a batch names thousands of sensors.
+
+    Django binds on the client and quotes an array parameter element by element in Python (about
+    4 µs an element, 20 ms for a batch's 5,000 codes); one text of the values joined by commas, split
+    by PostgreSQL (`string_to_array`), costs a `str.join`. Text containing a comma goes as an array.
+    A plain IN list elsewhere."""
     values = list(values)
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__in": values})
+    texts = [str(v) for v in values]
     # The type is one of the callers' literals, the values a bound parameter.
-    return Q(**{f"{field}__in": RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])})  # noqa: S611
+    if sql_type == "text" and any("," in t for t in texts):
+        return Q(**{f"{field}__in": RawSQL(f"SELECT unnest(%s::{sql_type}[])", [texts])})  # noqa: S611
+    return Q(**{f"{field}__in": RawSQL(f"SELECT unnest(string_to_array(%s, ',')::{sql_type}[])", [",".join(texts)])})  # noqa: S611
 
 
 class Held(NamedTuple):
@@ -56,7 +63,8 @@ def lock_sensors(codes: Iterable[str], scope: Q) -> dict[str, Held]:
         return {row[1]: Held(*row) for row in columns}
     sql, params = columns.query.sql_with_params()
     with bound_cursor() as cursor:
-        cursor.execute(sql, params)
+        # Binary results: psycopg's C loaders, where Django's text loader parses each time stamp in Python.
+        cursor.execute(sql, params, binary=True)
         return {row[1]: Held(*row) for row in cursor}
 
 
@@ -65,8 +73,9 @@ def bound_cursor() -> Iterator[Any]:
     """A psycopg cursor with server-side parameters on Django's connection (so in its transaction).
 
     Django's psycopg cursors bind on the client: each array of thousands of codes or ids is quoted
-    into the statement text element by element, in Python. Bound on the server, psycopg's C dumper
-    sends it as one array value, and a 5,000-sensor batch spends its time in the database instead.
+    into the statement text element by element, in Python. Bound on the server, with `%b` (binary)
+    placeholders, psycopg sends each array as one binary value (5,000 time stamps: ~5 ms instead of
+    ~75 ms as text), and a 5,000-sensor batch spends its time in the database instead.
     """
     connection.ensure_connection()
     cursor = psycopg.Cursor(connection.connection)
@@ -147,13 +156,16 @@ def save_sensor_state(updates: Sequence[tuple[int, datetime | None, float | None
     if not updates:
         return
     if connection.vendor == "postgresql":
+        ids, ats, values = ([u[k] for u in updates] for k in range(3))
+        # A binary array takes its element type from a non-null element: an all-null one goes as text.
+        at_mark, value_mark = ("%b" if any(v is not None for v in column) else "%s" for column in (ats, values))
         with bound_cursor() as cursor:
-            cursor.execute(
-                "UPDATE vitals_sensor s SET last_at = COALESCE(v.last_at, s.last_at), "
+            cursor.execute(  # the f-strings add placeholders only
+                "UPDATE vitals_sensor s SET last_at = COALESCE(v.last_at, s.last_at), "  # noqa: S608
                 "last_value = COALESCE(v.last_value, s.last_value), last_seen_at = %s "
-                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS last_at, "
-                "unnest(%s::float8[]) AS last_value) v WHERE s.id = v.id",
-                [seen_at, [u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates]],
+                f"FROM (SELECT unnest(%b::bigint[]) AS id, unnest({at_mark}::timestamptz[]) AS last_at, "
+                f"unnest({value_mark}::float8[]) AS last_value) v WHERE s.id = v.id",
+                [seen_at, ids, ats, values],
             )
         return
     sensors = []
