@@ -19,7 +19,7 @@ same warnings whatever the wall clock. The semantics (issue #17, "Settled detail
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -62,6 +62,14 @@ class Rule:
     @property
     def least_level(self) -> str:
         return self.thresholds[0][0]
+
+    def any_past(self, values: Iterable[float]) -> bool:
+        """Whether some value is past some threshold (past the least severe one: thresholds are
+        monotonic, rule_problems checks it)."""
+        limit = self.thresholds[0][1]
+        if self.direction == ABOVE:
+            return any(value >= limit for value in values)
+        return any(value <= limit for value in values)
 
     def past(self, value: float, limit: float) -> bool:
         return value >= limit if self.direction == ABOVE else value <= limit
@@ -180,6 +188,7 @@ class Outcome:
     transitions: tuple[Transition, ...] = ()
     evaluated: int = 0
     late: tuple[Reading, ...] = field(default_factory=tuple)
+    last: Reading | None = None  # the last reading evaluated (its at is state.last_at)
 
 
 def _note(kind: str, reading: Reading, warning: Open, from_level: str | None = None) -> Transition:
@@ -229,32 +238,41 @@ def step(rule: Rule, warning: Open | None, reading: Reading) -> tuple[Open | Non
     return replace(warning, peak=peak), []
 
 
+def _at(reading: Reading) -> datetime:
+    return reading.at
+
+
 def evaluate(rule: Rule, state: State, readings: Sequence[Reading]) -> Outcome:
     """Run a batch of one sensor's readings through the rule, in `at` order.
 
     A repeated `at` keeps its first copy (the sort is stable); readings not newer than
     `state.last_at` are returned as late and not evaluated.
     """
-    seen: set[datetime] = set()
-    unique: list[Reading] = []
-    for reading in readings:
-        if reading.at not in seen:
-            seen.add(reading.at)
-            unique.append(reading)
-    unique.sort(key=lambda r: r.at)
-    warning, last_at = state.open, state.last_at
-    transitions: list[Transition] = []
+    if not readings:
+        return Outcome(state)
+    if len(readings) == 1:  # the common case of a batch: no repeats, nothing to sort
+        unique = list(readings)
+    else:
+        firsts: dict[datetime, Reading] = {}
+        for reading in readings:
+            firsts.setdefault(reading.at, reading)
+        unique = sorted(firsts.values(), key=_at)
+    last_at = state.last_at
     late: list[Reading] = []
-    evaluated = 0
-    for reading in unique:
-        if last_at is not None and reading.at <= last_at:
-            late.append(reading)
-            continue
-        warning, changes = step(rule, warning, reading)
-        transitions.extend(changes)
-        last_at = reading.at
-        evaluated += 1
-    return Outcome(State(last_at, warning), tuple(transitions), evaluated, tuple(late))
+    if last_at is not None and unique[0].at <= last_at:  # sorted: the late ones come first
+        late = [r for r in unique if r.at <= last_at]
+        unique = unique[len(late) :]
+    if not unique:
+        return Outcome(state, (), 0, tuple(late), None)
+    warning = state.open
+    transitions: list[Transition] = []
+    # With no open warning and no reading past a threshold nothing can happen (most sensors, most batches).
+    if warning is not None or rule.any_past(r.value for r in unique):
+        for reading in unique:
+            warning, changes = step(rule, warning, reading)
+            transitions.extend(changes)
+    last = unique[-1]
+    return Outcome(State(last.at, warning), tuple(transitions), len(unique), tuple(late), last)
 
 
 __all__ = [

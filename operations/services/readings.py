@@ -10,7 +10,6 @@ the warnings in reading-time order across the batch, and file or update their ev
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,18 +86,12 @@ def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received
     with transaction.atomic():
         # Tuples, not model instances, for the thousands of sensors a batch names (vitals.store.Held).
         sensors = store.lock_sensors({r.sensor for r in good}, scope)
-        known: list[tuple[Held, Row]] = []
-        for row in good:
-            sensor = sensors.get(row.sensor)
-            if sensor is None:
-                result.errors.append(RowError(row.row, "sensor", f"unknown sensor {row.sensor[:64]!r}"))
-            else:
-                known.append((sensor, row))
-        fresh = _drop_repeats(known, result)
-        store.insert_readings([(s.id, r.at, r.value) for s, r in fresh])
-        evaluated = _evaluate(fresh, result)
+        batch = _by_sensor(good, sensors, result)
+        store.insert_readings([(sensor_id, at, value) for sensor_id, new in batch.items() for at, value in new])
+        held = {sensor.id: sensor for sensor in sensors.values()}  # in id order, as locked
+        evaluated = _evaluate(batch, held, result)
         # Every locked sensor was named by a well-formed row: all of them were heard from.
-        device_fault_lift([s.id for s in sensors.values()], now)  # in id order
+        device_fault_lift(list(held), now)
         updates = [
             (sensor.id, *evaluated[sensor.id])
             if sensor.id in evaluated
@@ -110,52 +103,70 @@ def _receive(rows: Sequence[object], scope: Q, now: datetime | None) -> Received
     return result
 
 
-def _drop_repeats(known: list[tuple[Held, Row]], result: Received) -> list[tuple[Held, Row]]:
-    """The batch without repeated (sensor, at): the first copy in the batch, and nothing already stored."""
-    seen: set[tuple[int, datetime]] = set()
-    unique: list[tuple[Held, Row]] = []
-    for sensor, row in known:
-        key = (sensor.id, row.at)
-        if key in seen:
-            result.duplicates += 1
+def _by_sensor(good: list[Row], sensors: dict[str, Held], result: Received) -> dict[int, list[rules.Reading]]:
+    """The batch's new readings by sensor id: the first copy of each (sensor, at) in the batch and
+    nothing already stored (both counted as duplicates); an unknown sensor's rows are errors.
+
+    Grouped in one pass, so the per-sensor work (repeats, the stored check) runs once a sensor,
+    not once a row: most sensors send one or two readings a batch."""
+    batch: dict[int, list[rules.Reading]] = {}
+    Reading = rules.Reading
+    for row in good:
+        sensor = sensors.get(row.sensor)
+        if sensor is None:
+            result.errors.append(RowError(row.row, "sensor", f"unknown sensor {row.sensor[:64]!r}"))
+        elif (readings := batch.get(sensor.id)) is None:
+            batch[sensor.id] = [Reading(row.at, row.value)]
+        else:
+            readings.append(Reading(row.at, row.value))
+    maybe: list[tuple[int, datetime]] = []
+    for sensor in sensors.values():
+        readings = batch.get(sensor.id)
+        if readings is None:
             continue
-        seen.add(key)
-        unique.append((sensor, row))
-    # Only a reading not newer than its sensor's last evaluated one can be stored already.
-    maybe = [(s.id, r.at) for s, r in unique if s.last_at is not None and r.at <= s.last_at]
+        if len(readings) > 1:
+            firsts: dict[datetime, rules.Reading] = {}
+            for reading in readings:
+                firsts.setdefault(reading.at, reading)
+            if len(firsts) < len(readings):
+                result.duplicates += len(readings) - len(firsts)
+                batch[sensor.id] = readings = list(firsts.values())
+        # Only a reading not newer than its sensor's last evaluated one can be stored already.
+        if (last_at := sensor.last_at) is not None:
+            maybe.extend((sensor.id, r.at) for r in readings if r.at <= last_at)
     stored = store.stored_pairs(maybe)
-    if not stored:
-        return unique
-    fresh = [(s, r) for s, r in unique if (s.id, r.at) not in stored]
-    result.duplicates += len(unique) - len(fresh)
-    return fresh
+    for sensor_id in {sensor_id for sensor_id, _at in stored}:
+        kept = [r for r in batch[sensor_id] if (sensor_id, r.at) not in stored]
+        result.duplicates += len(batch[sensor_id]) - len(kept)
+        if kept:
+            batch[sensor_id] = kept
+        else:
+            del batch[sensor_id]
+    return batch
 
 
-def _evaluate(fresh: list[tuple[Held, Row]], result: Received) -> dict[int, tuple[datetime, float]]:
+def _evaluate(
+    batch: dict[int, list[rules.Reading]], held: dict[int, Held], result: Received
+) -> dict[int, tuple[datetime, float]]:
     """Run each sensor's new readings through its rule and apply the transitions; returns the last
     evaluated reading (at, value) of each sensor that had one."""
-    by_sensor: dict[int, list[rules.Reading]] = defaultdict(list)
-    held: dict[int, Held] = {}
-    for sensor, row in fresh:
-        by_sensor[sensor.id].append(rules.Reading(row.at, row.value))
-        held[sensor.id] = sensor
-    if not by_sensor:
+    if not batch:
         return {}
-    indicators = store.indicators_of(s.indicator_id for s in held.values())
+    indicators = store.indicators_of({held[sensor_id].indicator_id for sensor_id in batch})
     rule_of: dict[int, rules.Rule] = {pk: ind.rule() for pk, ind in indicators.items()}
-    current: dict[int, VitalWarning | None] = dict(store.open_threshold_warnings(by_sensor))
+    current: dict[int, VitalWarning | None] = dict(store.open_threshold_warnings(batch))
     planned: list[tuple[datetime, str, int, int, rules.Transition]] = []
     finals: dict[int, rules.State] = {}
     last: dict[int, tuple[datetime, float]] = {}
     evaluate, state_of = rules.evaluate, store.state_of
-    for sensor_id, readings in by_sensor.items():
+    for sensor_id, readings in batch.items():
         sensor = held[sensor_id]
         outcome = evaluate(rule_of[sensor.indicator_id], state_of(sensor.last_at, current.get(sensor_id)), readings)
         result.accepted += outcome.evaluated
         result.late += len(outcome.late)
         finals[sensor_id] = outcome.state
-        if (last_at := outcome.state.last_at) is not None and outcome.evaluated:
-            last[sensor_id] = (last_at, next(r.value for r in readings if r.at == last_at))
+        if outcome.last is not None:
+            last[sensor_id] = (outcome.last.at, outcome.last.value)
         if outcome.transitions:
             planned.extend((t.at, sensor.code, i, sensor_id, t) for i, t in enumerate(outcome.transitions))
     # Reading-time order across the batch: grouping and inhibition see the warnings as they were then.

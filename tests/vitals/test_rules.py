@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitals.rules import Reading, Rule, State, evaluate, rule_problems
+from vitals.rules import Outcome, Reading, Rule, State, evaluate, rule_problems, step
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
 DEPTH = Rule.build("above", {"blue": 5, "yellow": 10, "orange": 20, "red": 30}, for_minutes=10)
@@ -108,3 +108,39 @@ def test_any_split_into_batches_and_any_shuffle_inside_them_gives_the_same_trans
         out = evaluate(DEPTH, state, batch)
         state, transitions = out.state, transitions + list(out.transitions)
     assert transitions == list(whole.transitions) and state == whole.state
+
+
+def folded(rule, state, batch):
+    """The definition evaluate() implements, reading by reading: first copy of each `at`, in `at`
+    order, late ones set aside, every other reading through `step` (no shortcut)."""
+    firsts = {}
+    for reading in batch:
+        firsts.setdefault(reading.at, reading)
+    warning, last_at, transitions, late, evaluated, last = state.open, state.last_at, [], [], 0, None
+    for reading in sorted(firsts.values(), key=lambda r: r.at):
+        if last_at is not None and reading.at <= last_at:
+            late.append(reading)
+            continue
+        warning, changes = step(rule, warning, reading)
+        transitions += changes
+        last_at, evaluated, last = reading.at, evaluated + 1, reading
+    return Outcome(State(last_at, warning), tuple(transitions), evaluated, tuple(late), last)
+
+
+BELOW_RULE = Rule.build("below", {"blue": 0.3, "yellow": 0.2, "red": 0.1}, for_minutes=0, recovery=0.35)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rule=st.sampled_from([DEPTH, BELOW_RULE, Rule.build("above", {"red": 30})]),
+    before=st.lists(st.integers(min_value=0, max_value=40), max_size=6),
+    batch=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=40)), max_size=8
+    ),
+)
+def test_evaluate_equals_stepping_through_every_reading(rule, before, batch):
+    # A state left by earlier readings (maybe an open warning), then a batch with repeats and late ones.
+    scale = 0.01 if rule is BELOW_RULE else 1.0
+    state = folded(rule, State(), readings([v * scale for v in before])).state
+    series = [Reading(T0 + timedelta(minutes=minute * 5), value * scale) for minute, value in batch]
+    assert evaluate(rule, state, series) == folded(rule, state, series)
