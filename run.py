@@ -113,9 +113,8 @@ def parallel(argv: list[str]) -> list[str]:
     debugger yourself)."""
     workers = os.environ.get("TEST_WORKERS", "auto")
     asked = ("-n", "--numprocesses", "--pdb", "--trace")
-    if workers == "0" or "no:xdist" in argv or {"--co", "--collect-only"} & set(argv):
-        return []
-    if any(arg.startswith(asked) for arg in argv):
+    serial = workers == "0" or "no:xdist" in argv or {"--co", "--collect-only"} & set(argv)
+    if serial or any(arg.startswith(asked) for arg in argv):
         return []
     return ["-n", workers, "--dist", "loadfile"]
 
