@@ -273,7 +273,7 @@ def _rebuild_in_processes(days: list[date], workers: int) -> int:
     if connection.in_atomic_block:
         raise ValueError("Building roll-ups in several processes cannot run inside a transaction.")
     connections.close_all()  # a forked child must not share the parent's sockets
-    parts = [days[k::workers] for k in range(workers)]
+    parts = [days[k::workers] for k in range(min(workers, len(days)))]  # no idle processes
     with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork")) as pool:
         return sum(pool.map(_rebuild_part, parts))
 

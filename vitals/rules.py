@@ -242,6 +242,14 @@ def _at(reading: Reading) -> datetime:
     return reading.at
 
 
+def first_copies(readings: Sequence[Reading]) -> list[Reading]:
+    """The readings without a repeated `at`: the first copy of each, in their order."""
+    firsts: dict[datetime, Reading] = {}
+    for reading in readings:
+        firsts.setdefault(reading.at, reading)
+    return list(firsts.values())
+
+
 def evaluate(rule: Rule, state: State, readings: Sequence[Reading]) -> Outcome:
     """Run a batch of one sensor's readings through the rule, in `at` order.
 
@@ -250,13 +258,8 @@ def evaluate(rule: Rule, state: State, readings: Sequence[Reading]) -> Outcome:
     """
     if not readings:
         return Outcome(state)
-    if len(readings) == 1:  # the common case of a batch: no repeats, nothing to sort
-        unique = list(readings)
-    else:
-        firsts: dict[datetime, Reading] = {}
-        for reading in readings:
-            firsts.setdefault(reading.at, reading)
-        unique = sorted(firsts.values(), key=_at)
+    # One reading is the common case of a batch: no repeats, nothing to sort.
+    unique = list(readings) if len(readings) == 1 else sorted(first_copies(readings), key=_at)
     last_at = state.last_at
     late: list[Reading] = []
     if last_at is not None and unique[0].at <= last_at:  # sorted: the late ones come first
@@ -290,6 +293,7 @@ __all__ = [
     "State",
     "Transition",
     "evaluate",
+    "first_copies",
     "rule_problems",
     "step",
 ]

@@ -125,12 +125,10 @@ def _by_sensor(good: list[Row], sensors: dict[str, Held], result: Received) -> d
         if readings is None:
             continue
         if len(readings) > 1:
-            firsts: dict[datetime, rules.Reading] = {}
-            for reading in readings:
-                firsts.setdefault(reading.at, reading)
-            if len(firsts) < len(readings):
-                result.duplicates += len(readings) - len(firsts)
-                batch[sensor.id] = readings = list(firsts.values())
+            unique = rules.first_copies(readings)
+            if len(unique) < len(readings):
+                result.duplicates += len(readings) - len(unique)
+                batch[sensor.id] = readings = unique
         # Only a reading not newer than its sensor's last evaluated one can be stored already.
         if (last_at := sensor.last_at) is not None:
             maybe.extend((sensor.id, r.at) for r in readings if r.at <= last_at)
