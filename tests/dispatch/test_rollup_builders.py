@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +25,19 @@ postgres_only = pytest.mark.skipif(
 )
 
 
+BUILDERS: dict[str, Path] = {}  # where the builder processes note their pids (set by the test)
+
+
+def _noting_part(days):
+    """dispatch.rollups._rebuild_part, noting which process ran it (a forked child sees this module)."""
+    with BUILDERS["file"].open("a") as out:
+        out.write(f"{os.getpid()}\n")
+    return ORIGINAL_PART(days)
+
+
+ORIGINAL_PART = rollups._rebuild_part
+
+
 def _rows() -> tuple[list[tuple], list[tuple]]:
     daily = DailyRollup.objects.order_by("day", "area_path", "kind", "key").values_list(
         "day", "area_path", "kind", "key", *rollups.SUMMED
@@ -35,7 +50,7 @@ def _rows() -> tuple[list[tuple], list[tuple]]:
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_processes_build_the_same_rows_as_one():
+def test_two_processes_build_the_same_rows_as_one(monkeypatch, tmp_path):
     # Events on several days of two months, in two streets (a builder per process, every 2nd day each).
     start = datetime(2026, 10, 27, 9, 0, tzinfo=SH)
     for n in range(9):
@@ -46,8 +61,13 @@ def test_two_processes_build_the_same_rows_as_one():
     one = rollups.rebuild_range(first, last)
     alone = _rows()
     assert one >= 9 and alone[0] and len(alone[1]) >= 2
+    BUILDERS["file"] = tmp_path / "builders"
+    monkeypatch.setattr(rollups, "_rebuild_part", _noting_part)
     two = rollups.rebuild_range(first, last, workers=2)
     assert two == one
+    # Built by two other processes, not here.
+    pids = set(BUILDERS["file"].read_text().split())
+    assert len(pids) == 2 and str(os.getpid()) not in pids
     assert _rows() == alone
     assert RollupDay.objects.filter(day__gte=first, day__lte=last).count() == (last - first).days + 1
 
