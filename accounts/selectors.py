@@ -50,10 +50,10 @@ def _remembered(user: User, key: tuple[str, str], load: Callable[[], T]) -> T:
 def _single_root(user: User) -> bool:
     """One city per deployment, as usual: then the top unit's subtree is every unit.
 
-    Read from the database (once per request), not from a process copy: this
+    Read from the database with the grants (once per request), not from a process copy: this
     decides what a user may see, and must not lag behind a second city's creation.
     """
-    return _remembered(user, ("single-root", ""), lambda: OrgUnit.objects.filter(parent__isnull=True)[:2].count() == 1)
+    return grants_of(user).single_root
 
 
 def forget_grants(user: User) -> None:
@@ -66,12 +66,14 @@ class Grants:
 
     `units`: (codename, unit) for each direct grant on an org unit (the unit without its boundary);
     `departments`: codename → ids of the departments granting it; `roles`: (unit id, role) of the
-    user's unit memberships, which name the capacity a grant is used in.
+    user's unit memberships, which name the capacity a grant is used in; `single_root`: the city
+    has exactly one top unit (`_single_root`).
     """
 
     units: tuple[tuple[str, OrgUnit], ...] = ()
     departments: dict[str, frozenset[int]] = field(default_factory=dict)
     roles: frozenset[tuple[int, str]] = frozenset()
+    single_root: bool = False
 
 
 _UNIT_COLUMNS = ("id", "code", "name", "tier", "parent_id", "path", "is_active")
@@ -98,7 +100,10 @@ def _grants_sql() -> str:
         f"FROM {DepartmentUserObjectPermission._meta.db_table} g JOIN {permission} p ON p.id = g.permission_id "
         "WHERE g.user_id = %s "
         f"UNION ALL SELECT 'm', m.role, m.org_unit_id, {nulls} FROM {Membership._meta.db_table} m "
-        "WHERE m.user_id = %s AND m.org_unit_id IS NOT NULL"
+        "WHERE m.user_id = %s AND m.org_unit_id IS NOT NULL "
+        # How many top units (0, 1 or 2: "more than one"): `_single_root`, in the same round trip.
+        f"UNION ALL SELECT 'r', '', (SELECT COUNT(*) FROM (SELECT 1 FROM {unit_table} WHERE parent_id IS NULL "
+        f"LIMIT 2) AS roots), {nulls}"
     )
 
 
@@ -107,6 +112,7 @@ def _load_grants(user: User) -> Grants:
     units: dict[tuple[str, int], OrgUnit] = {}
     departments: dict[str, set[int]] = {}
     roles: set[tuple[int, str]] = set()
+    single_root = False
     db = router.db_for_read(OrgUnitUserObjectPermission)
     with connections[db].cursor() as cursor:
         cursor.execute(_grants_sql(), [user.pk, user.pk, user.pk])
@@ -118,12 +124,15 @@ def _load_grants(user: User) -> Grants:
             units[(name, unit.pk)] = unit
         elif kind == "d":
             departments.setdefault(name, set()).add(object_id)
-        else:
+        elif kind == "m":
             roles.add((object_id, name))
+        else:
+            single_root = object_id == 1
     return Grants(
         units=tuple((codename, unit) for (codename, _pk), unit in sorted(units.items(), key=lambda kv: kv[0][1])),
         departments={codename: frozenset(ids) for codename, ids in departments.items()},
         roles=frozenset(roles),
+        single_root=single_root,
     )
 
 

@@ -70,13 +70,16 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--out", default="")
+    parser.add_argument("--seed", type=int, default=3, help="the request pool's; another seed files elsewhere")
     parser.add_argument("--no-profile", action="store_true", help="only the CPU per intake, without cProfile")
     args = parser.parse_args()
 
     from bench.intake_load import city_requests
     from citygov.wsgi import application
 
-    pool, _routed = city_requests(args.kind, n=args.warm + (1 if args.no_profile else 2) * args.requests, seed=3)
+    pool, _routed = city_requests(
+        args.kind, n=args.warm + (1 if args.no_profile else 2) * args.requests, seed=args.seed
+    )
     statuses: list[str] = []
 
     def start_response(status, headers, exc_info=None):

@@ -35,6 +35,7 @@ from core.process_cache import ProcessCache
 from dispatch.models import BusinessCalendar, CalendarDay, WorkingPeriod
 from dispatch.periods import merge_periods
 
+_MERGED_DAYS_KEPT = 5000
 DEFAULT_PERIODS = [(time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))]
 
 # The years chinese-calendar 1.x ships official holidays and make-up days for (an unbroken run).
@@ -61,6 +62,12 @@ class Calendar:
     name: str
     periods: dict[int, tuple[tuple[time, time], ...]]
     overrides: dict[date, bool] = field(default_factory=dict)
+    # Each day's merged periods, worked out once per day per loaded calendar: every new clock asks
+    # for the same few days, and chinese-calendar's lookup is most of a due time's cost (#20). An
+    # edit replaces the whole Calendar (the process cache reloads it), and this with it.
+    _merged: dict[date, tuple[tuple[time, time], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def standard_periods(self) -> tuple[tuple[time, time], ...]:
@@ -111,6 +118,15 @@ class Calendar:
         if not self.is_working_day(day):
             return ()
         return self.periods.get(day.weekday()) or self.standard_periods
+
+    def merged_periods_on(self, day: date) -> tuple[tuple[time, time], ...]:
+        """The day's working periods, overlaps merged (08:00–12:00 and 10:00–14:00 count 10:00–12:00 once)."""
+        merged = self._merged.get(day)
+        if merged is None:
+            if len(self._merged) > _MERGED_DAYS_KEPT:  # a long-lived process walking many years
+                self._merged.clear()
+            merged = self._merged[day] = merge_periods(self.periods_on(day))
+        return merged
 
 
 BUILT_IN = Calendar("built-in", {wd: tuple(DEFAULT_PERIODS) for wd in range(5)})

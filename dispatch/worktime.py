@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from dispatch.calendar import Calendar
-from dispatch.periods import merge_periods
 
 MAX_DAYS = 3 * 366  # a limit that needs more than three years of working days is a configuration error
 
@@ -29,10 +28,9 @@ def _require_aware(value: datetime, name: str) -> None:
 
 
 def _day_periods(cal: Calendar, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    # Merged, so overlapping periods (08:00–12:00 and 10:00–14:00) count 10:00–12:00 once.
     return [
         (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))
-        for start, end in merge_periods(cal.periods_on(day))
+        for start, end in cal.merged_periods_on(day)
     ]
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -338,7 +339,12 @@ class NewEvent:
         self.entries[0]["data"]["photos"] = photo_data(before)
         clocks = sla.plan_new_event(event, self.actions, at)
         records = history.chain_new(event, self.entries)
-        event.save(force_insert=True)
+        # The INSERT that save(force_insert=True) sends, without compiling it per intake; the
+        # receivers of save() (the roll-up mark) hear of it as of any save.
+        pre_save.send(sender=Event, instance=event, raw=False, using=router.db_for_write(Event), update_fields=None)
+        insert_new([event])
+        event._update_initial_state()  # django-fsm's: a later save in this transaction starts from here
+        post_save.send(sender=Event, instance=event, created=True, update_fields=None, raw=False, using=event._state.db)
         insert_new(clocks)
         insert_new(records)
         through = Event.co_departments.through

@@ -11,6 +11,7 @@ from fixtures.reference import load_reference
 from incidents.selectors import events_for_user
 from operations import services
 from tests.accounts.city_files import example_files, run
+from tests.factories import file_event
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,14 @@ def test_an_operator_of_another_street_does_not_see_it(imported_city, client):
     event = file_as("gw_qc_dongqiao_02", EAST_BANK)
     client.force_login(User.objects.get(username="op_qc_qiaoxi"))
     assert client.get(f"/events/{event.pk}/").status_code == 404
+
+
+def test_a_city_wide_operator_sees_only_their_own_city_once_a_second_one_is_imported(imported_city):
+    """With one top unit a city-wide grant skips the path test (`jurisdiction_q`); a second top
+    unit in the same deployment must bring it back, read fresh from the database with the grants."""
+    assert OrgUnit.objects.filter(parent__isnull=True).count() == 2
+    theirs = file_as("gw_qc_dongqiao_02", EAST_BANK)
+    ours = file_event()  # a grid worker of the demo city
+    visible = set(events_for_user(User.objects.get(username="op_city")).values_list("pk", flat=True))
+    assert ours.pk in visible
+    assert theirs.pk not in visible
