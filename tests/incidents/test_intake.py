@@ -11,8 +11,10 @@ from freezegun import freeze_time
 from PIL import Image
 
 from core.errors import InvalidInput, NotPermitted
+from incidents.duplicates import likely_duplicates
 from incidents.history import verify_event_chain
 from incidents.models import Attachment, Event, Source, State, Urgency
+from incidents.selectors import events_for_user
 from operations import services
 from tests.factories import GRID, file_event, jpeg, png, point_in, user
 
@@ -246,3 +248,30 @@ def test_merging_links_duplicates_and_keeps_both_histories():
     assert [r.action for r in primary.records.order_by("seq")] == ["file", "absorb"]
     assert primary.records.get(action="absorb").data == {"duplicate": duplicate.code}
     assert verify_event_chain(primary.pk) is None and verify_event_chain(duplicate.pk) is None
+
+
+def test_the_duplicates_are_the_true_nearest_ten_and_the_orms_search_agrees():
+    """Fifteen open events around one spot, the farthest filed last: the ten nearest come back,
+    nearest first, from the written-out statement and from the ORM's search (a scope with a join)."""
+    lat, lon = point_in()
+    filed = [
+        services.event_file(
+            actor=user("gw_nanhu1"),
+            title=f"垃圾 {i}",
+            category="E0101",
+            latitude=lat + 0.00005 * (15 - i),
+            longitude=lon,
+        ).event
+        for i in range(15)
+    ]  # the i-th is (15 - i) × about 5.6 m north: the last filed is the nearest
+    nearest_first = list(reversed([e.pk for e in filed]))[:10]
+    search = {"category": filed[0].category, "latitude": lat, "longitude": lon, "at": timezone.now()}
+    by_statement = likely_duplicates(**search, among=events_for_user(user("op_nanhu")))
+    assert [d.event.pk for d in by_statement] == nearest_first
+    assert [d.distance_m for d in by_statement] == sorted(d.distance_m for d in by_statement)
+    joined = events_for_user(user("op_nanhu")).filter(grid__code="99010200100101")  # a join: the ORM's path
+    assert "JOIN" in str(joined.query)
+    by_queryset = likely_duplicates(**search, among=joined)
+    assert [(d.event.pk, d.distance_m) for d in by_queryset] == [(d.event.pk, d.distance_m) for d in by_statement]
+    assert by_statement[0].event.code == Event.objects.get(pk=nearest_first[0]).code
+    assert likely_duplicates(**search, among=Event.objects.none()) == []
