@@ -25,6 +25,7 @@ from accounts.models import (
     OrgUnitUserObjectPermission,
     User,
 )
+from core.rows import from_row
 
 T = TypeVar("T")
 
@@ -119,8 +120,8 @@ def _load_grants(user: User) -> Grants:
         rows = cursor.fetchall()
     for kind, name, object_id, *unit_values in rows:
         if kind == "u":
-            # from_db: the boundary stays deferred (loaded if someone asks), not silently empty.
-            unit = OrgUnit.from_db(db, list(_UNIT_COLUMNS), [*unit_values[:-1], bool(unit_values[-1])])
+            # The boundary stays deferred (loaded if someone asks), not silently empty.
+            unit = from_row(OrgUnit, db, _UNIT_COLUMNS, unit_values)
             units[(name, unit.pk)] = unit
         elif kind == "d":
             departments.setdefault(name, set()).add(object_id)

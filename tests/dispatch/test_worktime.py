@@ -199,3 +199,14 @@ def test_a_year_with_days_entered_counts_as_known():
     assert cal.known_through(date(2026, 12, 1)) == date(2027, 12, 31)
     # 2028 is not entered: a deadline reaching into it is flagged from its first day.
     assert cal.first_unknown_day(date(2027, 6, 1), date(2028, 3, 1)) == date(2028, 1, 1)
+
+
+@pytest.mark.django_db
+def test_a_holiday_entered_after_a_deadline_over_that_day_moves_the_next_deadline():
+    """Each day's periods are kept per loaded calendar (`merged_periods_on`): an edit must not
+    leave the day's old hours in use."""
+    start = at(2026, 12, 1, 16)  # Tuesday 16:00; Wednesday 2 December an ordinary working day
+    assert add_working_minutes(start, 4 * HOURS, calendar_for(None)) == at(2026, 12, 2, 11, 0)
+    default = BusinessCalendar.objects.get(org_unit__isnull=True)
+    CalendarDay.objects.create(calendar=default, date=date(2026, 12, 2), is_working=False)
+    assert add_working_minutes(start, 4 * HOURS, calendar_for(None)) == at(2026, 12, 3, 11, 0)
