@@ -183,6 +183,7 @@ def city_requests(kind: str, n: int = 3000, seed: int = 1) -> tuple[list[tuple[s
     from rest_framework.authtoken.models import Token
 
     from accounts.geometry import PointPicker
+    from accounts.grid_index import locate_grid
     from accounts.models import Membership, OrgUnit, Role, Tier
     from accounts.selectors import has_unit_permission
     from dispatch.models import RoutingMode
@@ -209,13 +210,17 @@ def city_requests(kind: str, n: int = 3000, seed: int = 1) -> tuple[list[tuple[s
     requests, routed = [], {"auto": 0, "suggest": 0, "none": 0}
     for i in range(n):
         grid = grids[i % len(grids)] if i < len(grids) else rng.choice(grids)
-        lat, lon = pickers[grid.pk].pick(rng)
+        # Rounded as a client sends it; a point the rounding moves over the grid's edge is drawn
+        # again (its filer may not report in the neighbour's grid: a 403 that is the bench's fault).
+        while True:
+            lat, lon = (round(v, 6) for v in pickers[grid.pk].pick(rng))
+            if locate_grid(lat, lon) == grid:
+                break
         filer = rng.choice(filers[grid.pk])
         category = rng.choices(cats, weights)[0]
         winner = simulate(category=category, latitude=lat, longitude=lon, text="bench").winner
         routed["none" if winner is None else "auto" if winner.rule.mode == RoutingMode.AUTO else "suggest"] += 1
-        body = {"title": f"bench {category.name}", "category": category.code, "latitude": round(lat, 6),
-                "longitude": round(lon, 6)}  # fmt: skip
+        body = {"title": f"bench {category.name}", "category": category.code, "latitude": lat, "longitude": lon}
         requests.append((tokens[filer.pk], body))
     return requests, routed
 
