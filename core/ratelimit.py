@@ -19,6 +19,7 @@ def allow(key: str, limit: int, window_seconds: int = 60) -> bool:
     while Redis restarts would be worse than an unlimited minute.
     """
     bucket = f"citygov:rl:{key}:{int(time.time()) // window_seconds}"
+    count: int | None  # None: the Redis backend could not be reached
     try:
         count = cache.incr(bucket)
     except ValueError:  # the window's first hit
