@@ -111,6 +111,7 @@ def _grants_sql() -> str:
 def _load_grants(user: User) -> Grants:
     """The user's grants and memberships in one statement (`_grants_sql`)."""
     units: dict[tuple[str, int], OrgUnit] = {}
+    built: dict[int, OrgUnit] = {}  # one instance per unit, however many codenames it grants
     departments: dict[str, set[int]] = {}
     roles: set[tuple[int, str]] = set()
     single_root = False
@@ -121,7 +122,9 @@ def _load_grants(user: User) -> Grants:
     for kind, name, object_id, *unit_values in rows:
         if kind == "u":
             # The boundary stays deferred (loaded if someone asks), not silently empty.
-            unit = from_row(OrgUnit, db, _UNIT_COLUMNS, unit_values)
+            unit = built.get(object_id)
+            if unit is None:
+                unit = built[object_id] = from_row(OrgUnit, db, _UNIT_COLUMNS, unit_values)
             units[(name, unit.pk)] = unit
         elif kind == "d":
             departments.setdefault(name, set()).add(object_id)

@@ -175,6 +175,38 @@ def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None,
     return lead, co, ""
 
 
+class _RulesByCategory:
+    """The active rules a category can match (its own, its major class's, those of any category), in
+    priority order; rebuilt whenever the process copy of the rules is."""
+
+    def __init__(self) -> None:
+        # (the rules list indexed, category id → its rules), replaced whole: a thread reading the
+        # old pair while another rebuilds fills only the old index.
+        self._state: tuple[list[RoutingRule] | None, dict[int, list[RoutingRule]]] = (None, {})
+
+    def get(self, category: Category) -> list[RoutingRule]:
+        rules = _rules.get()
+        source, index = self._state
+        if source is not rules:
+            index = {}
+            self._state = (rules, index)
+        found = index.get(category.pk)
+        if found is None:
+            found = index[category.pk] = [
+                r for r in rules if r.category is None or r.category.pk in (category.pk, category.parent_id)
+            ]
+        return found
+
+
+_rules_by_category = _RulesByCategory()
+
+
+def route(situation: Situation) -> Decision:
+    """`decide` over the rules the situation's category can match: the same winner, without a reason
+    for each rule of another category (intake's path, #20; `simulate` explains every rule)."""
+    return decide(situation, _rules_by_category.get(situation.category))
+
+
 def decide(situation: Situation, rules: list[RoutingRule] | None = None) -> Decision:
     """Evaluate every active rule in priority order; the first that matches and resolves a department wins.
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Department, OrgUnit
 from dispatch.learning.features import STOPWORDS, Report, clean
 from dispatch.learning.store import LoadedModel, current
-from dispatch.routing import Situation, active_subcategories, decide, nearest_of_type
+from dispatch.routing import Situation, active_subcategories, nearest_of_type, route
 from incidents.models import Category
 
 MAX_WORDS = 5
@@ -137,7 +137,7 @@ def driving_words(model: LoadedModel, x: Any, class_index: int) -> list[str]:
 def _department(
     category: Category, grid: OrgUnit, source: str, at: datetime, text: str, model: LoadedModel
 ) -> tuple[Department | None, float, bool]:
-    decided = decide(Situation(category, grid, category.default_urgency, source, at, text)).department
+    decided = route(Situation(category, grid, category.default_urgency, source, at, text)).department
     if decided is not None:
         return decided, 1.0, True
     shares = model.trained.departments.get(category.code) or {}

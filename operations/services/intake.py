@@ -18,7 +18,7 @@ from accounts.models import OrgUnit, Tier, User
 from core.errors import InvalidInput, NotPermitted, RateLimited
 from core.ratelimit import allow
 from dispatch.models import RoutingMode, RoutingSuggestion
-from dispatch.routing import Decision, decide, situation_of
+from dispatch.routing import Decision, route, situation_of
 from incidents.codes import event_code, reserve_event_id
 from incidents.duplicates import Duplicate, likely_duplicates
 from incidents.models import AttachmentKind, Category, Event, Source, Urgency
@@ -292,7 +292,7 @@ def route_new_event(event: Event, new: NewEvent, at: datetime) -> Decision:
     runs, as a second change of the new event); suggest → a suggestion for the operator, written
     with the event; no match → it waits for the operators that own it.
     """
-    decision = decide(situation_of(event))
+    decision = route(situation_of(event))
     winner = decision.winner
     if winner is None or winner.department is None:  # a winner always names its department
         dispatch_by_model(event, new, at)

@@ -57,3 +57,49 @@ def test_nothing_to_insert():
     with CaptureQueriesContext(connection) as queries:
         assert insert_new([]) == []
     assert queries.captured_queries == []
+
+
+def test_nulls_and_booleans_are_literals_and_store_what_bulk_create_stores():
+    """An intake's three clocks (NULLs, booleans of both values) go in with fewer than psycopg's
+    50 cached-statement parameters, and read back exactly as bulk_create's copies of them."""
+    from django.forms.models import model_to_dict
+
+    from dispatch.models import SlaClock
+
+    event = file_event()
+    base = model_to_dict(SlaClock.objects.filter(event=event).first(), exclude=["id", "event", "policy"])
+
+    # Stopped, so a copy may stand beside the running clock of its step.
+    base.update(stopped_at=event.reported_at, paused_at=None, elapsed_minutes=None)
+
+    def clocks():
+        return [
+            SlaClock(**{**base, "event": event, "step": "s1", "working_time": True}),
+            SlaClock(**{**base, "event": event, "step": "s2", "red_notified": True}),
+            SlaClock(**{**base, "event": event, "step": "s3", "elapsed_minutes": 1.5, "working_time": False}),
+        ]
+
+    columns = [f.attname for f in SlaClock._meta.concrete_fields if f.attname != "id"]
+    expected = SlaClock.objects.bulk_create(clocks())
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        new = insert_new(clocks())
+    [(sql, params)] = sent
+    assert "NULL" in sql and "TRUE" in sql and "FALSE" in sql
+    assert len(params) < 50
+    assert not any(p is None or isinstance(p, bool) for p in params)
+
+    def stored(rows):
+        return list(SlaClock.objects.filter(pk__in=[r.pk for r in rows]).order_by("step").values_list(*columns))
+
+    assert stored(new) == stored(expected)
+    assert [c.red_notified for c in SlaClock.objects.filter(pk__in=[c.pk for c in new]).order_by("step")] == [
+        False,
+        True,
+        False,
+    ]

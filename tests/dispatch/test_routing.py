@@ -336,3 +336,41 @@ def test_the_history_routers_remembered_answers_are_decides():
         text = rng.choice(texts)
         expected = decide(Situation(category, grid, category.default_urgency, source, at, text)).department
         assert route(category, grid, source, at, text) == expected
+
+
+def test_intakes_route_picks_decides_winner_from_its_categorys_rules():
+    """route() (intake's) reads only the rules a category can match; the winner, its department and
+    co-handlers are decide()'s over every rule, and a rule saved later is seen at once."""
+    import random
+
+    from accounts.models import Department, OrgUnit, Tier
+    from dispatch.routing import Situation, decide, route
+
+    rng = random.Random(7)
+    grids = list(OrgUnit.objects.filter(tier=Tier.GRID))
+    categories = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
+    texts = ["", "发现针头和医疗垃圾", "化学品泄漏", "路灯不亮"]
+    for _ in range(1500):
+        category, grid = rng.choice(categories), rng.choice(grids)
+        at = datetime(2026, 5, rng.randint(1, 10), rng.randint(0, 23), rng.randint(0, 59), tzinfo=SH)
+        situation = Situation(
+            category, grid, rng.choice([1, 2, 3]), rng.choice(["hotline_12345", "grid_worker"]), at, rng.choice(texts)
+        )
+        fast, full = route(situation), decide(situation)
+        assert (fast.winner and fast.winner.rule) == (full.winner and full.winner.rule)
+        assert fast.department == full.department
+        assert fast.co_departments == full.co_departments
+        for candidate in fast.candidates:
+            assert candidate.rule.category is None or candidate.rule.category.pk in (category.pk, category.parent_id)
+    e0201 = Category.objects.get(code="E0201")
+    situation = Situation(e0201, OrgUnit.objects.get(code=NANHU), 2, "grid_worker", WEEKDAY)
+    assert route(situation).department.code == "990102001-chengguan"
+    RoutingRule.objects.create(
+        name="城管先交应急",
+        category=e0201,
+        target_kind=TargetKind.NAMED,
+        department=Department.objects.get(code="990102-yingji"),
+        priority=0,
+        mode=RoutingMode.AUTO,
+    )
+    assert route(situation).department.code == "990102-yingji" == decide(situation).department.code
