@@ -28,6 +28,11 @@ os.environ.setdefault("INTAKE_RATE_PER_USER_PER_MINUTE", "1000000")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 os.environ.setdefault("DEBUG", "0")  # no query log: measure what production runs
+# Persistent connections with health checks, as citygov.settings.prod defaults them (and as
+# bench/profile_intake.py and the bench's gunicorn run): without them every test-client request
+# opened a new PostgreSQL connection, and the in-process figure was mostly the connection's.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
+os.environ.setdefault("DATABASE_CONN_HEALTH_CHECKS", "1")
 
 
 def setup_django():

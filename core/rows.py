@@ -44,12 +44,24 @@ def from_row(model: type[M], alias: str, attnames: Sequence[str], row: Sequence)
     (any order; the columns not named are deferred, loaded if someone asks)."""
     names = tuple(attnames)
     values = list(row)
+    if len(values) != len(names):
+        raise ValueError(f"{model.__name__}: {len(values)} values for the {len(names)} columns {names}")
+    ordered, positions = _field_order(model, names)
     connection = connections[alias]
     for i, col, converters in _converters(model, alias, names):
         convert: Callable
         for convert in converters:
             values[i] = convert(values[i], col, connection)
-    # from_db takes the values in the model's field order; the columns not named are deferred.
-    by_name = dict(zip(names, values, strict=True))
-    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in by_name]
-    return model.from_db(alias, ordered, [by_name[name] for name in ordered])
+    return model.from_db(alias, ordered, [values[i] for i in positions])
+
+
+@functools.cache
+def _field_order(model: type[Model], names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """from_db takes the values in the model's field order (the columns not named are deferred):
+    those names in that order, and where each one is in `names`."""
+    if len(set(names)) != len(names):
+        raise ValueError(f"{model.__name__}: a column named twice in {names}")
+    ordered = tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+    if len(ordered) != len(names):
+        raise ValueError(f"{model.__name__} has no column {sorted(set(names) - set(ordered))}")
+    return ordered, tuple(names.index(name) for name in ordered)

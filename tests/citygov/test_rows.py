@@ -26,3 +26,10 @@ def test_an_instance_from_a_row_in_any_column_order_equals_the_orms():
     assert built.get_deferred_fields() >= {"title", "description"}
     assert built.title == stored.title  # a deferred column still loads when asked for
     assert not built._state.adding
+
+
+def test_a_row_that_does_not_fit_its_column_names_is_refused():
+    with pytest.raises(ValueError, match="2 values"):
+        from_row(Event, "default", ("id", "code", "state"), (1, "x"))
+    with pytest.raises(ValueError, match="no column"):
+        from_row(Event, "default", ("id", "no_such_column"), (1, "x"))
