@@ -175,6 +175,11 @@ def resolve_target(rule: RoutingRule, grid: OrgUnit) -> tuple[Department | None,
     return lead, co, ""
 
 
+def _admits_category(rule: RoutingRule, category: Category) -> bool:
+    """_mismatch's first test without its reason: the rule names no category, this one or its major class."""
+    return rule.category is None or rule.category.pk in (category.pk, category.parent_id)
+
+
 class _RulesByCategory:
     """The active rules a category can match (its own, its major class's, those of any category), in
     priority order; rebuilt whenever the process copy of the rules is."""
@@ -192,9 +197,7 @@ class _RulesByCategory:
             self._state = (rules, index)
         found = index.get(category.pk)
         if found is None:
-            found = index[category.pk] = [
-                r for r in rules if r.category is None or r.category.pk in (category.pk, category.parent_id)
-            ]
+            found = index[category.pk] = [r for r in rules if _admits_category(r, category)]
         return found
 
 
@@ -284,7 +287,7 @@ def nearest_of_type(type_code: str, grid: OrgUnit) -> Department | None:
 
 def _concerns(rule: RoutingRule, category: Category, grid: OrgUnit) -> bool:
     """The rule's category and region admit the place: _mismatch's first two tests, without the reasons."""
-    if rule.category is not None and rule.category.pk not in (category.pk, category.parent_id):
+    if not _admits_category(rule, category):
         return False
     return rule.region is None or grid.path.startswith(rule.region.path)
 

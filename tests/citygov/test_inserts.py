@@ -4,10 +4,11 @@ import pytest
 from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import Upper
+from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from core.inserts import insert_new
-from dispatch.models import OutboxMessage
+from dispatch.models import OutboxMessage, SlaClock
 from tests.factories import file_event
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +63,6 @@ def test_nothing_to_insert():
 def test_nulls_and_booleans_are_literals_and_store_what_bulk_create_stores():
     """An intake's three clocks (NULLs, booleans of both values) go in with fewer than psycopg's
     50 cached-statement parameters, and read back exactly as bulk_create's copies of them."""
-    from django.forms.models import model_to_dict
-
-    from dispatch.models import SlaClock
-
     event = file_event()
     base = model_to_dict(SlaClock.objects.filter(event=event).first(), exclude=["id", "event", "policy"])
 

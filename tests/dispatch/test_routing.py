@@ -1,14 +1,15 @@
 """Routing on the demo city: a table of cases, intake behaviour, tie refusal, admin and API simulation."""
 
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import DepartmentType
+from accounts.models import Department, DepartmentType, OrgUnit, Tier
 from dispatch.models import RoutingMode, RoutingRule, RoutingSuggestion, TargetKind
-from dispatch.routing import simulate
+from dispatch.routing import Situation, decide, route, simulate
 from incidents.models import Category, State
 from tests.factories import file_event, point_in
 
@@ -341,11 +342,6 @@ def test_the_history_routers_remembered_answers_are_decides():
 def test_intakes_route_picks_decides_winner_from_its_categorys_rules():
     """route() (intake's) reads only the rules a category can match; the winner, its department and
     co-handlers are decide()'s over every rule, and a rule saved later is seen at once."""
-    import random
-
-    from accounts.models import Department, OrgUnit, Tier
-    from dispatch.routing import Situation, decide, route
-
     rng = random.Random(7)
     grids = list(OrgUnit.objects.filter(tier=Tier.GRID))
     categories = list(Category.objects.filter(parent__isnull=False).select_related("parent"))
