@@ -25,6 +25,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -81,6 +82,8 @@ class Run:
     socket_errors: int = 0
     latency: dict[str, float] = field(default_factory=dict)  # "50%" → ms
     cpu_ms: float = 0.0  # the application's CPU (gunicorn workers, user + system) per request
+    db_cpu_ms: float = 0.0  # PostgreSQL's CPU (every postgres process, user + system) per request
+    wrk_cpu_ms: float = 0.0  # the load generator's own CPU per request: it shares the 2 cores
     raw: str = ""
 
     @property
@@ -118,22 +121,59 @@ def parse_wrk(out: str) -> Run:
     return run
 
 
-def _cpu_seconds(server: subprocess.Popen) -> float:
-    """User + system CPU of a gunicorn master's workers so far: robust to what else the machine runs."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+def _ticks(pids: list[str]) -> int:
     total = 0
-    for pid in children:
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+        except FileNotFoundError:  # it ended between the listing and the read
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
+    return total
+
+
+def _cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU of a gunicorn master's workers so far: robust to what else the machine runs."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return _ticks(children) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[str]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" (", 1)[1].startswith("postgres)"):
+                pids.append(stat.parent.name)
+        except (FileNotFoundError, IndexError):  # it ended between the listing and the read
+            continue
+    return pids
+
+
+def _db_ticks() -> dict[str, int]:
+    return {pid: _ticks([pid]) for pid in _postgres_pids()}
+
+
+def _db_cpu_seconds(before: dict[str, int], after: dict[str, int]) -> float:
+    """User + system CPU of every PostgreSQL process on the machine (backends, WAL writer,
+    checkpointer, autovacuum) between two readings: during a round only the server under test
+    talks to it. A process that ended in between is left out (a lower bound); the servers keep
+    their connections (CONN_MAX_AGE 60), so their backends do not end. A process that started in
+    between counts whole; a reused pid cannot count below zero."""
+    spent = sum(max(ticks - before.get(pid, 0), 0) for pid, ticks in after.items())
+    return spent / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    """CPU of this process's children that have ended and been waited for: each wrk run (the
+    gunicorn servers are waited for only at the end)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = None) -> Run:
     before = _cpu_seconds(server) if server is not None else 0.0
+    db_before = _db_ticks()
+    wrk_before = _children_cpu_seconds()
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", f"{TIMEOUT_S}s", "--latency",
          "-s", str(lua), url],
@@ -142,6 +182,8 @@ def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = Non
     run = parse_wrk(out)
     if server is not None and run.requests:
         run.cpu_ms = (_cpu_seconds(server) - before) * 1000 / run.requests
+        run.db_cpu_ms = _db_cpu_seconds(db_before, _db_ticks()) * 1000 / run.requests
+        run.wrk_cpu_ms = (_children_cpu_seconds() - wrk_before) * 1000 / run.requests
     return run
 
 
@@ -319,7 +361,7 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
                     runs[name].append(wrk(url[name], luas[name], seconds, server))
                     run = runs[name][-1]
                     print(f"  round {r + 1} {name:<22} {run.ok_per_s:7.1f} ok/s  p50 {run.latency.get('50%', 0):7.1f} ms  "
-                          f"p99 {_p99(run)}  app CPU {run.cpu_ms:5.1f} ms/req  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
+                          f"p99 {_p99(run)}  app CPU {run.cpu_ms:5.1f} ms/req  db CPU {run.db_cpu_ms:4.1f}  wrk CPU {run.wrk_cpu_ms:4.1f}  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
                           f"{run.socket_errors}", flush=True)  # fmt: skip
             results[workers] = runs
         finally:
@@ -340,6 +382,8 @@ def _summary(results: dict[int, dict[str, list[Run]]]) -> None:
     for workers, runs in results.items():
         rate = {name: statistics.median(r.ok_per_s for r in rs) for name, rs in runs.items()}
         cpu = {name: statistics.median(r.cpu_ms for r in rs) for name, rs in runs.items()}
+        db_cpu = {name: statistics.median(r.db_cpu_ms for r in rs) for name, rs in runs.items()}
+        wrk_cpu = {name: statistics.median(r.wrk_cpu_ms for r in rs) for name, rs in runs.items()}
         hd, plain = rate["django-helpdesk 2.6.1"], rate["plain DRF tracker"]
         print(f"  {workers} workers:")
         for name, rs in runs.items():
@@ -351,5 +395,5 @@ def _summary(results: dict[int, dict[str, list[Run]]]) -> None:
                 else ""
             )
             print(f"    {name:<22} {rate[name]:7.1f} ok/s  p99 {p99:>10}  app CPU {cpu[name]:5.1f} ms/req  "
-                  f"timeouts {sum(r.timeouts for r in rs)}  non-2xx {sum(r.non2xx for r in rs)}  "
+                  f"db CPU {db_cpu[name]:4.1f}  wrk CPU {wrk_cpu[name]:4.1f} ms/req  timeouts {sum(r.timeouts for r in rs)}  non-2xx {sum(r.non2xx for r in rs)}  "
                   f"socket errors {sum(r.socket_errors for r in rs)}{ratio}")  # fmt: skip
