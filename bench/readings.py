@@ -275,9 +275,10 @@ def raw_copy(rows: list[tuple[int, datetime, float]], binary: bool) -> float:
         day = T0.date()
         for offset in range(-1, 2):
             low = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=offset)
-            cursor.execute(
-                f"CREATE TABLE bench_copy_{offset + 1} PARTITION OF bench_copy FOR VALUES FROM (%s) TO (%s)",
-                [low, low + timedelta(days=1)],
+            high = low + timedelta(days=1)
+            cursor.execute(  # DDL takes no parameters: literal bounds
+                f"CREATE TABLE bench_copy_{offset + 1} PARTITION OF bench_copy "
+                f"FOR VALUES FROM ('{low.isoformat()}') TO ('{high.isoformat()}')"
             )
     statement = "COPY bench_copy (sensor_id, at, value) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
     started = time.perf_counter()

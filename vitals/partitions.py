@@ -82,7 +82,9 @@ def create_partition(day: date) -> str:
         cursor.execute(f'CREATE TABLE "{name}" (LIKE "{TABLE}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
         move = f'WITH moved AS (DELETE FROM "{DEFAULT}" WHERE at >= %s AND at < %s RETURNING *) '  # noqa: S608
         cursor.execute(f'{move} INSERT INTO "{name}" SELECT * FROM moved', [low, high])  # noqa: S608
-        cursor.execute(f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)', [low, high])
+        # DDL takes no parameters (the server binds them): the bounds go in as literals, from our own dates.
+        bounds = f"FROM ('{low.isoformat()}') TO ('{high.isoformat()}')"
+        cursor.execute(f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES {bounds}')
     return name
 
 

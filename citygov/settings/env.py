@@ -81,6 +81,24 @@ _PERCENT_HINT = (
 )
 
 
+PREPARE_AFTER_USES = 5  # psycopg's own default threshold
+
+
+def _with_prepared_statements(config: dict) -> dict:
+    """PostgreSQL plans each statement once per connection, not once per execution (#20).
+
+    With Django's default (client-side binding) every statement reaches the server as new text, to
+    be parsed and planned again: a third of the database's CPU per intake. Server-side binding
+    sends the parameters apart from the text, and psycopg prepares a statement on a connection
+    after its fifth use. DATABASE_PREPARED_STATEMENTS=0 goes back to client-side binding, for a
+    pooler that cannot keep named statements (PgBouncer before 1.21, or max_prepared_statements
+    left at 0, in transaction mode): docs/DEPLOY.md.
+    """
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        config.setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": PREPARE_AFTER_USES})
+    return config
+
+
 def _postgres_from_parts() -> dict | None:
     """The database from separate POSTGRES_* settings, used when DATABASE_URL is absent.
 
@@ -90,17 +108,19 @@ def _postgres_from_parts() -> dict | None:
     host = env_str("POSTGRES_HOST")
     if host is None:
         return None
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "HOST": host,
-        "PORT": env_int("POSTGRES_PORT", 5432),
-        "NAME": env_str("POSTGRES_DB", "citygov"),
-        "USER": env_str("POSTGRES_USER", "postgres"),
-        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
-        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 0),
-        "CONN_HEALTH_CHECKS": env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
-        "DISABLE_SERVER_SIDE_CURSORS": False,
-    }
+    return _with_prepared_statements(
+        {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": host,
+            "PORT": env_int("POSTGRES_PORT", 5432),
+            "NAME": env_str("POSTGRES_DB", "citygov"),
+            "USER": env_str("POSTGRES_USER", "postgres"),
+            "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 0),
+            "CONN_HEALTH_CHECKS": env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
+            "DISABLE_SERVER_SIDE_CURSORS": False,
+        }
+    )
 
 
 def _malformed(url: str) -> bool:
@@ -147,6 +167,8 @@ def database_from_env(default_sqlite: Path) -> dict:
             "DATABASE_URL names no database: add /NAME at the end, e.g. postgres://postgres@127.0.0.1:5432/citygov. "
             + _PERCENT_HINT
         )
+    if config["ENGINE"].endswith("postgresql"):
+        _with_prepared_statements(config)
     if config["ENGINE"].endswith("sqlite3"):
         # Several processes (web, worker, beat) share the file in the embedded
         # setup: wait for a lock instead of failing with "database is locked".
@@ -181,6 +203,7 @@ def replica_from_env() -> dict | None:
         if not config.get("NAME"):
             raise ImproperlyConfigured("DATABASE_REPLICA_URL names no database: add /NAME at the end.")
         config.setdefault("OPTIONS", {})["options"] = "-c default_transaction_read_only=on"
+        _with_prepared_statements(config)
     config["TEST"] = {"MIRROR": "default"}
     return config
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from citygov.settings.env import broker_from_env, database_from_env
+from citygov.settings.env import broker_from_env, database_from_env, replica_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +152,35 @@ def test_production_settings_refuse_the_placeholder_secret_key_of_env_example():
     )
     assert result.returncode != 0
     assert "SECRET_KEY is still the placeholder of .env.example" in result.stderr
+
+
+def test_postgresql_prepares_statements_unless_told_not_to(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h:5432/city")
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://u@replica:5432/city")
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    for config in (database_from_env(tmp_path / "x.sqlite3"), replica_from_env()):
+        assert config is not None
+        assert config["OPTIONS"]["server_side_binding"] is True
+        assert config["OPTIONS"]["prepare_threshold"] == 5
+    assert replica_from_env()["OPTIONS"]["options"] == "-c default_transaction_read_only=on"  # type: ignore[index]
+
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")  # a pooler that cannot keep them
+    for config in (database_from_env(tmp_path / "x.sqlite3"), replica_from_env()):
+        assert config is not None
+        assert "server_side_binding" not in config.get("OPTIONS", {})
+        assert "prepare_threshold" not in config.get("OPTIONS", {})
+
+
+def test_separate_postgres_settings_prepare_statements_too(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    monkeypatch.setenv("POSTGRES_HOST", "db")
+    assert database_from_env(tmp_path / "x.sqlite3")["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_sqlite_has_no_postgresql_options(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("POSTGRES_HOST", raising=False)
+    options = database_from_env(tmp_path / "x.sqlite3")["OPTIONS"]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
