@@ -55,7 +55,10 @@ class EventRecord(models.Model):
     hash after it. On PostgreSQL a trigger refuses UPDATE and DELETE.
     """
 
-    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.PROTECT, related_name="records")
+    # Indexed by the (event, seq) constraint below, which leads with it.
+    event = models.ForeignKey(
+        Event, verbose_name=_("event"), on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     seq = models.PositiveIntegerField(_("sequence"))
     action = models.CharField(_("action"), max_length=32)
     actor = models.ForeignKey(
@@ -79,7 +82,10 @@ class EventRecord(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"))
     prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Not unique on its own: it covers the event and the sequence, which eventrecord_event_seq
+    # already keeps unique, and an index on random SHA-256 keys cost every intake a page read and
+    # a full-page WAL image (#20). Nothing looks a record up by its hash.
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         verbose_name = _("history record")
