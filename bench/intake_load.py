@@ -138,29 +138,25 @@ def _cpu_seconds(server: subprocess.Popen) -> float:
     return _ticks(children) / os.sysconf("SC_CLK_TCK")
 
 
-def _postgres_pids() -> list[str]:
-    pids = []
+def _db_cpu_seconds() -> float:
+    """User + system CPU of PostgreSQL so far: every postgres process, and, on the postmaster, the
+    CPU of its children that have ended (a backend whose connection a server recycled after
+    CONN_MAX_AGE, an autovacuum worker), which the kernel adds to the parent when it reaps them.
+    During a round only the server under test talks to the database."""
+    total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if stat.read_text().split(" (", 1)[1].startswith("postgres)"):
-                pids.append(stat.parent.name)
-        except (FileNotFoundError, IndexError):  # it ended between the listing and the read
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError):  # it ended between the listing and the read
             continue
-    return pids
-
-
-def _db_ticks() -> dict[str, int]:
-    return {pid: _ticks([pid]) for pid in _postgres_pids()}
-
-
-def _db_cpu_seconds(before: dict[str, int], after: dict[str, int]) -> float:
-    """User + system CPU of every PostgreSQL process on the machine (backends, WAL writer,
-    checkpointer, autovacuum) between two readings: during a round only the server under test
-    talks to it. A process that ended in between is left out (a lower bound); the servers keep
-    their connections (CONN_MAX_AGE 60), so their backends do not end. A process that started in
-    between counts whole; a reused pid cannot count below zero."""
-    spent = sum(max(ticks - before.get(pid, 0), 0) for pid, ticks in after.items())
-    return spent / os.sysconf("SC_CLK_TCK")
+        if not text.split(" (", 1)[1].startswith("postgres)"):
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        parent = Path(f"/proc/{fields[1]}/comm")
+        if not (parent.exists() and parent.read_text().strip() == "postgres"):  # the postmaster
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: its ended children's
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu_seconds() -> float:
@@ -172,7 +168,7 @@ def _children_cpu_seconds() -> float:
 
 def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = None) -> Run:
     before = _cpu_seconds(server) if server is not None else 0.0
-    db_before = _db_ticks()
+    db_before = _db_cpu_seconds()
     wrk_before = _children_cpu_seconds()
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", f"{TIMEOUT_S}s", "--latency",
@@ -182,7 +178,7 @@ def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = Non
     run = parse_wrk(out)
     if server is not None and run.requests:
         run.cpu_ms = (_cpu_seconds(server) - before) * 1000 / run.requests
-        run.db_cpu_ms = _db_cpu_seconds(db_before, _db_ticks()) * 1000 / run.requests
+        run.db_cpu_ms = (_db_cpu_seconds() - db_before) * 1000 / run.requests
         run.wrk_cpu_ms = (_children_cpu_seconds() - wrk_before) * 1000 / run.requests
     return run
 
