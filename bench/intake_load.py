@@ -84,6 +84,7 @@ class Run:
     cpu_ms: float = 0.0  # the application's CPU (gunicorn workers, user + system) per request
     db_cpu_ms: float = 0.0  # PostgreSQL's CPU (every postgres process, user + system) per request
     wrk_cpu_ms: float = 0.0  # the load generator's own CPU per request: it shares the 2 cores
+    steal_pct: float = 0.0  # CPU time the hypervisor gave to other machines during the round
     raw: str = ""
 
     @property
@@ -159,6 +160,12 @@ def _db_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(steal, all) jiffies of the machine so far, from /proc/stat's first line."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return fields[7], sum(fields)
+
+
 def _children_cpu_seconds() -> float:
     """CPU of this process's children that have ended and been waited for: each wrk run (the
     gunicorn servers are waited for only at the end)."""
@@ -170,6 +177,7 @@ def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = Non
     before = _cpu_seconds(server) if server is not None else 0.0
     db_before = _db_cpu_seconds()
     wrk_before = _children_cpu_seconds()
+    steal_before, all_before = _cpu_times()
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", f"{TIMEOUT_S}s", "--latency",
          "-s", str(lua), url],
@@ -180,6 +188,8 @@ def wrk(url: str, lua: Path, seconds: int, server: subprocess.Popen | None = Non
         run.cpu_ms = (_cpu_seconds(server) - before) * 1000 / run.requests
         run.db_cpu_ms = (_db_cpu_seconds() - db_before) * 1000 / run.requests
         run.wrk_cpu_ms = (_children_cpu_seconds() - wrk_before) * 1000 / run.requests
+        steal, all_ = _cpu_times()
+        run.steal_pct = 100 * (steal - steal_before) / max(all_ - all_before, 1)
     return run
 
 
@@ -357,7 +367,7 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
                     runs[name].append(wrk(url[name], luas[name], seconds, server))
                     run = runs[name][-1]
                     print(f"  round {r + 1} {name:<22} {run.ok_per_s:7.1f} ok/s  p50 {run.latency.get('50%', 0):7.1f} ms  "
-                          f"p99 {_p99(run)}  app CPU {run.cpu_ms:5.1f} ms/req  db CPU {run.db_cpu_ms:4.1f}  wrk CPU {run.wrk_cpu_ms:4.1f}  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
+                          f"p99 {_p99(run)}  app CPU {run.cpu_ms:5.1f} ms/req  db CPU {run.db_cpu_ms:4.1f}  wrk CPU {run.wrk_cpu_ms:4.1f}  steal {run.steal_pct:4.1f} %  non-2xx {run.non2xx}  timeouts {run.timeouts}  socket errors "
                           f"{run.socket_errors}", flush=True)  # fmt: skip
             results[workers] = runs
         finally:
