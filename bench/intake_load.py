@@ -1,7 +1,8 @@
 """HTTP intake under load, beside two peers in the same run (bench/run.py --http SECONDS).
 
 Three servers on 127.0.0.1, each gunicorn with the same workers, the same PostgreSQL, the same
-persistent connections (CONN_MAX_AGE 60) and token authentication:
+persistent connections (CONN_MAX_AGE 60), the same driver options (citygov's: parameters bound on
+the server, statements prepared after 5 uses) and token authentication:
 
 - citygov `POST /api/v1/events`, loaded as a city loads it: one report per request from a pool
   spread over every grid (a random point inside the grid's polygon), filed by the grid workers
@@ -299,6 +300,8 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
     db = settings.DATABASES["default"]
     base_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}"
     admin = ["psql", "-q", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"], "-d", db["NAME"]]
+    # The peers talk to PostgreSQL as citygov does (citygov.settings.env, DATABASE_PREPARED_STATEMENTS).
+    prepared = "1" if db.get("OPTIONS", {}).get("server_side_binding") else "0"
 
     # citygov: three request pools over the whole city.
     luas: dict[str, Path] = {}
@@ -312,7 +315,8 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
     # The plain tracker: the same bodies, eight users.
     peer_db = _database(os.environ, f"{db['NAME']}_peer", admin)
     peer_env = dict(os.environ, PYTHONPATH=str(PEER), DJANGO_SETTINGS_MODULE="settings",
-                    PEER_DATABASE_URL=f"{base_url}/{peer_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE)  # fmt: skip
+                    PEER_DATABASE_URL=f"{base_url}/{peer_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE,
+                    PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
     subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=peer_env, check=True)
     peer_tokens = subprocess.run(
         [sys.executable, "-c", PEER_SETUP], env=peer_env, check=True, capture_output=True, text=True
@@ -325,7 +329,8 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
     hd_python = helpdesk_python()
     hd_db = _database(os.environ, f"{db['NAME']}_helpdesk", admin)
     hd_env = dict(os.environ, PYTHONPATH=str(HELPDESK), DJANGO_SETTINGS_MODULE="settings",
-                  PEER_DATABASE_URL=f"{base_url}/{hd_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE)  # fmt: skip
+                  PEER_DATABASE_URL=f"{base_url}/{hd_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE,
+                  PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
     subprocess.run([hd_python, "-m", "django", "migrate", "-v0"], env=hd_env, check=True)
     queue, *hd_tokens = subprocess.run(
         [hd_python, str(HELPDESK / "setup_peer.py")], env=hd_env, check=True, capture_output=True, text=True

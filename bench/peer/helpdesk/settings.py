@@ -55,6 +55,10 @@ DATABASES = {
         os.environ["PEER_DATABASE_URL"], conn_max_age=int(os.environ.get("PEER_CONN_MAX_AGE", "0"))
     )
 }
+# And citygov's PostgreSQL driver options (server-side binding, statements prepared after 5 uses),
+# so that what differs between the servers is the application, not how it talks to the database.
+if os.environ.get("PEER_PREPARED_STATEMENTS") == "1":
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"
