@@ -289,7 +289,9 @@ def _database(env: dict, name: str, admin: list[str]) -> str:
     return name
 
 
-def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int, port: int) -> dict:
+def bench_http(
+    seconds: int, workers_list: list[int], threads: int, rounds: int, port: int, same_driver: bool = True
+) -> dict:
     from django.conf import settings
 
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
@@ -300,8 +302,11 @@ def bench_http(seconds: int, workers_list: list[int], threads: int, rounds: int,
     db = settings.DATABASES["default"]
     base_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}"
     admin = ["psql", "-q", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"], "-d", db["NAME"]]
-    # The peers talk to PostgreSQL as citygov does (citygov.settings.env, DATABASE_PREPARED_STATEMENTS).
-    prepared = "1" if db.get("OPTIONS", {}).get("server_side_binding") else "0"
+    # The peers talk to PostgreSQL as citygov does (citygov.settings.env, DATABASE_PREPARED_STATEMENTS),
+    # unless asked to run on Django's defaults (bench/run.py --peer-driver django).
+    prepared = "1" if same_driver and db.get("OPTIONS", {}).get("server_side_binding") else "0"
+    print(f"[http] the peers' driver: {'citygov' if prepared == '1' else 'Django'}'s options "
+          f"(server-side binding and prepared statements {'on' if prepared == '1' else 'off'})")  # fmt: skip
 
     # citygov: three request pools over the whole city.
     luas: dict[str, Path] = {}

@@ -197,6 +197,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--port", type=int, default=18765, help="first of three ports on 127.0.0.1")
+    parser.add_argument(
+        "--peer-driver",
+        default="same",
+        choices=["same", "django"],
+        help="the peers' PostgreSQL driver options: citygov's (same) or Django's defaults (client-side binding)",
+    )
     args = parser.parse_args()
     setup_django()
     if args.measure_only and not args.http_only:
@@ -208,7 +214,7 @@ def main() -> None:
         from bench.intake_load import bench_http
 
         workers = [int(w) for w in args.workers.split(",") if w]
-        bench_http(args.http, workers, args.threads, args.rounds, args.port)
+        bench_http(args.http, workers, args.threads, args.rounds, args.port, same_driver=args.peer_driver == "same")
         bench_pgbench(args.http)
 
 
