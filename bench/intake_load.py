@@ -1,8 +1,9 @@
 """HTTP intake under load, beside two peers in the same run (bench/run.py --http SECONDS).
 
 Three servers on 127.0.0.1, each gunicorn with the same workers, the same PostgreSQL, the same
-persistent connections (CONN_MAX_AGE 60), the same driver options (citygov's: parameters bound on
-the server, statements prepared after 5 uses) and token authentication:
+persistent connections (CONN_MAX_AGE 60, health-checked at each request's first query), the same
+driver options (citygov's: parameters bound on the server, statements prepared after 5 uses) and
+token authentication:
 
 - citygov `POST /api/v1/events`, loaded as a city loads it: one report per request from a pool
   spread over every grid (a random point inside the grid's polygon), filed by the grid workers
@@ -40,6 +41,7 @@ HELPDESK = PEER / "helpdesk"
 TIMEOUT_S = 10
 CONNECTIONS = 16
 CONN_MAX_AGE = "60"
+CONN_HEALTH_CHECKS = "1"  # each request checks its kept connection first (one SELECT 1), as in production
 
 LUA = """
 wrk.method = "POST"
@@ -321,7 +323,7 @@ def bench_http(
     peer_db = _database(os.environ, f"{db['NAME']}_peer", admin)
     peer_env = dict(os.environ, PYTHONPATH=str(PEER), DJANGO_SETTINGS_MODULE="settings",
                     PEER_DATABASE_URL=f"{base_url}/{peer_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE,
-                    PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
+                    PEER_CONN_HEALTH_CHECKS=CONN_HEALTH_CHECKS, PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
     subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=peer_env, check=True)
     peer_tokens = subprocess.run(
         [sys.executable, "-c", PEER_SETUP], env=peer_env, check=True, capture_output=True, text=True
@@ -335,7 +337,7 @@ def bench_http(
     hd_db = _database(os.environ, f"{db['NAME']}_helpdesk", admin)
     hd_env = dict(os.environ, PYTHONPATH=str(HELPDESK), DJANGO_SETTINGS_MODULE="settings",
                   PEER_DATABASE_URL=f"{base_url}/{hd_db}", PEER_CONN_MAX_AGE=CONN_MAX_AGE,
-                  PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
+                  PEER_CONN_HEALTH_CHECKS=CONN_HEALTH_CHECKS, PEER_PREPARED_STATEMENTS=prepared)  # fmt: skip
     subprocess.run([hd_python, "-m", "django", "migrate", "-v0"], env=hd_env, check=True)
     queue, *hd_tokens = subprocess.run(
         [hd_python, str(HELPDESK / "setup_peer.py")], env=hd_env, check=True, capture_output=True, text=True
@@ -353,7 +355,7 @@ def bench_http(
     )
 
     city_env = dict(os.environ, DJANGO_SETTINGS_MODULE="citygov.settings.dev", DEBUG="0",
-                    DATABASE_CONN_MAX_AGE=CONN_MAX_AGE, DATABASE_CONN_HEALTH_CHECKS="1")  # fmt: skip
+                    DATABASE_CONN_MAX_AGE=CONN_MAX_AGE, DATABASE_CONN_HEALTH_CHECKS=CONN_HEALTH_CHECKS)  # fmt: skip
     targets = {  # name → (python, app, env, port, path)
         "citygov": (sys.executable, "citygov.wsgi", city_env, port, "/api/v1/events"),
         "plain DRF tracker": (sys.executable, "django.core.wsgi:get_wsgi_application()", peer_env, port + 1, "/tickets"),

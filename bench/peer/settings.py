@@ -21,10 +21,13 @@ INSTALLED_APPS = [
     "tickets",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
-# Persistent connections as citygov's production settings (bench/run.py sets the same for all three).
+# Persistent connections with health checks as citygov's production settings (bench/run.py sets the
+# same for all three).
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ["PEER_DATABASE_URL"], conn_max_age=int(os.environ.get("PEER_CONN_MAX_AGE", "0"))
+        os.environ["PEER_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("PEER_CONN_MAX_AGE", "0")),
+        conn_health_checks=os.environ.get("PEER_CONN_HEALTH_CHECKS") == "1",
     )
 }
 # And citygov's PostgreSQL driver options (server-side binding, statements prepared after 5 uses),
